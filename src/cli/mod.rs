@@ -1,0 +1,204 @@
+//! Command-line interface: argument structs, progress bars and messages. No
+//! algorithm lives here; every subcommand maps its flags onto library parameters.
+
+mod eval;
+mod infer;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use grn::expression::{self, ExpressionMatrix, ReadOptions, Regulators};
+
+/// Gene regulatory network inference and perturbation prediction.
+#[derive(Debug, Parser)]
+#[command(name = "grn", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    #[command(flatten)]
+    global: Global,
+}
+
+/// Options every subcommand accepts.
+#[derive(Debug, Args, Clone)]
+pub struct Global {
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, global = true, value_name = "N")]
+    threads: Option<usize>,
+    /// No progress bars or summaries (warnings and errors are still printed).
+    #[arg(long, short, global = true)]
+    quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Infer a regulatory network from an expression matrix.
+    Infer(infer::InferArgs),
+    /// Score a predicted network against a gold standard (AUROC, AUPR, early precision).
+    Eval(eval::EvalArgs),
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> Result<()> {
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = cli.global.threads {
+        anyhow::ensure!(n >= 1, "--threads must be at least 1");
+        pool = pool.num_threads(n);
+    }
+    let pool = pool.build().context("cannot start worker threads")?;
+    let global = cli.global;
+    pool.install(|| match cli.command {
+        Command::Infer(a) => infer::run(a, &global),
+        Command::Eval(a) => eval::run(a, &global),
+    })
+}
+
+/// Expression input flags shared by the commands that read a matrix.
+#[derive(Debug, Args, Clone)]
+pub struct ExpressionArgs {
+    /// Expression matrix: TSV or CSV, optionally gzipped; samples x genes with a header
+    /// row of gene names (first column of sample ids optional).
+    #[arg(long, short = 'e', value_name = "FILE")]
+    expr: PathBuf,
+    /// The matrix is genes x samples (rows are genes), as R and Seurat write it.
+    #[arg(long)]
+    genes_in_rows: bool,
+    /// Field delimiter (default: from the extension, else detected).
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    delimiter: Option<u8>,
+    /// Candidate regulators (e.g. transcription factors), one gene name per line.
+    #[arg(long, value_name = "FILE")]
+    tfs: Option<PathBuf>,
+}
+
+fn parse_delimiter(s: &str) -> Result<u8, String> {
+    match s {
+        "\\t" | "tab" => Ok(b'\t'),
+        "," | "comma" => Ok(b','),
+        _ if s.len() == 1 => Ok(s.as_bytes()[0]),
+        _ => Err("expected one character, 'tab' or 'comma'".into()),
+    }
+}
+
+impl ExpressionArgs {
+    /// Reads the matrix and resolves the TF list, warning about what was dropped.
+    pub fn load(&self) -> Result<(ExpressionMatrix, Regulators)> {
+        let options = ReadOptions {
+            genes_in_rows: self.genes_in_rows,
+            delimiter: self.delimiter,
+        };
+        let loaded = expression::read(&self.expr, &options)?;
+        if !loaded.dropped_constant.is_empty() {
+            warn(&format!(
+                "dropped {} gene(s) with zero variance, which cannot be scored ({})",
+                loaded.dropped_constant.len(),
+                first_few(&loaded.dropped_constant)
+            ));
+        }
+        let matrix = loaded.matrix;
+        let regulators = match &self.tfs {
+            None => Regulators::All,
+            Some(path) => {
+                let names = expression::read_gene_list(path)?;
+                let (regs, missing) = matrix
+                    .resolve_regulators(&names)
+                    .map_err(|m| anyhow::anyhow!("{}: {m}", path.display()))?;
+                if !missing.is_empty() {
+                    warn(&format!(
+                        "{} of {} regulator names in {} are not (varying) genes of the \
+                         matrix and are ignored ({})",
+                        missing.len(),
+                        names.len(),
+                        path.display(),
+                        first_few(&missing)
+                    ));
+                }
+                regs
+            }
+        };
+        Ok((matrix, regulators))
+    }
+}
+
+/// "a, b, c and 4 more".
+pub fn first_few(names: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut s = names
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN {
+        s.push_str(&format!(" and {} more", names.len() - SHOWN));
+    }
+    s
+}
+
+/// Prints a warning to stderr.
+pub fn warn(message: &str) {
+    eprintln!("warning: {message}");
+}
+
+/// Prints a summary line unless `--quiet`.
+pub fn info(global: &Global, message: &str) {
+    if !global.quiet {
+        eprintln!("{message}");
+    }
+}
+
+/// A progress bar on stderr, hidden when stderr is not a terminal or with `--quiet`.
+pub struct Bar(ProgressBar);
+
+impl Bar {
+    pub fn new(global: &Global) -> Self {
+        let visible = !global.quiet && std::io::stderr().is_terminal();
+        let bar = if visible {
+            ProgressBar::new(0)
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.set_style(
+            ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} ({eta} left)")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        Bar(bar)
+    }
+
+    pub fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+impl grn::Progress for Bar {
+    fn start(&self, what: &str, total: u64) {
+        self.0.set_message(what.to_string());
+        self.0.set_length(total);
+        self.0.set_position(0);
+    }
+
+    fn advance(&self, n: u64) {
+        self.0.inc(n);
+    }
+}
+
+/// Refuses to write the output over one of the inputs.
+pub fn check_output(output: &Path, inputs: &[&Path]) -> Result<()> {
+    for input in inputs {
+        let same = match (output.canonicalize(), input.canonicalize()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        };
+        anyhow::ensure!(
+            !same,
+            "the output {} is also an input; choose another output name",
+            output.display()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,154 @@
+//! Opening input files (plain or gzip) and writing output files atomically.
+//!
+//! Every reader in the crate opens files through [`open_input`], so gzip is
+//! recognised the same way everywhere: by its magic bytes, not by the name, because
+//! users rename files. Every writer goes through [`write_atomic`], so a run that fails
+//! half-way never leaves a truncated result where a good one is expected.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use flate2::Compression;
+use flate2::read::MultiGzDecoder;
+use flate2::write::GzEncoder;
+
+/// Failure to open, read or write a file, with the path it concerns.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {source}")]
+pub struct FileError {
+    /// The file concerned.
+    pub path: PathBuf,
+    /// What the operating system or the compressor said.
+    #[source]
+    pub source: io::Error,
+}
+
+impl FileError {
+    pub(crate) fn new(path: &Path, source: io::Error) -> Self {
+        FileError {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Opens `path` for buffered reading, decompressing it when it starts with the gzip
+/// magic bytes (multi-member gzip, as produced by `bgzip` and concatenation, is read
+/// whole).
+pub fn open_input(path: &Path) -> Result<Box<dyn BufRead + Send>, FileError> {
+    let file = File::open(path).map_err(|e| FileError::new(path, e))?;
+    let mut reader = BufReader::with_capacity(1 << 16, file);
+    let head = reader.fill_buf().map_err(|e| FileError::new(path, e))?;
+    if head.starts_with(&GZIP_MAGIC) {
+        Ok(Box::new(BufReader::with_capacity(
+            1 << 16,
+            MultiGzDecoder::new(reader),
+        )))
+    } else {
+        Ok(Box::new(reader))
+    }
+}
+
+/// Reads a whole (possibly gzipped) text file into a string.
+pub fn read_to_string(path: &Path) -> Result<String, FileError> {
+    let mut text = String::new();
+    open_input(path)?
+        .read_to_string(&mut text)
+        .map_err(|e| FileError::new(path, e))?;
+    Ok(text)
+}
+
+/// Strips a trailing `.gz` and returns the remaining extension, lower-cased
+/// (`net.TSV.gz` gives `tsv`).
+pub fn logical_extension(path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    let (_, ext) = name.rsplit_once('.')?;
+    Some(ext.to_string())
+}
+
+/// True when the output should be gzip-compressed (the name ends in `.gz`).
+pub fn is_gz_name(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
+}
+
+/// Writes `path` atomically: `write` fills a temporary file in the same directory,
+/// which is renamed over `path` only when `write` succeeded. The output is gzipped
+/// when the name ends in `.gz`.
+pub fn write_atomic<F>(path: &Path, write: F) -> Result<(), FileError>
+where
+    F: FnOnce(&mut dyn Write) -> io::Result<()>,
+{
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".grn-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| FileError::new(path, e))?;
+    let result = (|| -> io::Result<()> {
+        let file = tmp.as_file().try_clone()?;
+        let mut buffered = BufWriter::with_capacity(1 << 16, file);
+        if is_gz_name(path) {
+            let mut gz = GzEncoder::new(buffered, Compression::default());
+            write(&mut gz)?;
+            buffered = gz.finish()?;
+        } else {
+            write(&mut buffered)?;
+        }
+        buffered.flush()?;
+        buffered.get_ref().sync_all()
+    })();
+    result.map_err(|e| FileError::new(path, e))?;
+    tmp.persist(path)
+        .map_err(|e| FileError::new(path, e.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gzip_is_detected_by_content_and_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let gz = dir.path().join("a.tsv.gz");
+        write_atomic(&gz, |w| w.write_all(b"x\ty\n1\t2\n")).unwrap();
+        let renamed = dir.path().join("a.tsv");
+        std::fs::rename(&gz, &renamed).unwrap();
+        assert_eq!(read_to_string(&renamed).unwrap(), "x\ty\n1\t2\n");
+    }
+
+    #[test]
+    fn failed_write_leaves_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out.tsv");
+        let err = write_atomic(&out, |w| {
+            w.write_all(b"partial")?;
+            Err(io::Error::other("boom"))
+        });
+        assert!(err.is_err());
+        assert!(!out.exists());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn extension_ignores_gz() {
+        assert_eq!(
+            logical_extension(Path::new("x/net.TSV.gz")).as_deref(),
+            Some("tsv")
+        );
+        assert_eq!(
+            logical_extension(Path::new("a.csv")).as_deref(),
+            Some("csv")
+        );
+        assert_eq!(logical_extension(Path::new("noext")), None);
+    }
+}

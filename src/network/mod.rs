@@ -1,0 +1,5 @@
+//! Networks: the scored edge list every method produces ([`EdgeTable`]).
+
+mod edges;
+
+pub use edges::{Edge, EdgeTable, EdgeTableError, Sign};

@@ -1,0 +1,572 @@
+//! Growing one regression tree on binned features, and the stored tree used for
+//! prediction.
+//!
+//! A node's split search builds, for each candidate feature, a histogram of the
+//! node's (weighted) target sums per bin and scans only the occupied bins, found from
+//! a 256-bit occupancy mask: O(m) per feature for a node of m samples, with no sort.
+
+use rand::Rng;
+
+use super::binned::{BinnedMatrix, MAX_BINS, cut_value};
+use super::params::{SplitRule, TreeParams};
+
+/// Splits whose variance reduction is below this fraction of the node weight are
+/// rounding noise (targets are scaled to unit variance), so the node becomes a leaf.
+const MIN_RELATIVE_GAIN: f64 = 1e-12;
+
+/// The candidate regulators of one target: their codes and bin ranges, in a local
+/// order (feature `f` is `genes[f]`).
+pub(crate) struct FeatureSet<'a> {
+    pub genes: Vec<usize>,
+    pub codes: Vec<&'a [u8]>,
+    pub lower: Vec<&'a [f32]>,
+    pub upper: Vec<&'a [f32]>,
+}
+
+impl<'a> FeatureSet<'a> {
+    pub fn new(binned: &'a BinnedMatrix, genes: Vec<usize>) -> Self {
+        FeatureSet {
+            codes: genes.iter().map(|&g| binned.codes(g)).collect(),
+            lower: genes.iter().map(|&g| binned.lower(g)).collect(),
+            upper: genes.iter().map(|&g| binned.upper(g)).collect(),
+            genes,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.genes.len()
+    }
+}
+
+/// A node of a stored tree. Leaves have `feature == LEAF`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Node {
+    /// Local feature index, or [`LEAF`].
+    pub feature: u32,
+    /// Samples with `value <= threshold` go left.
+    pub threshold: f32,
+    /// Child indices.
+    pub left: u32,
+    /// Child indices.
+    pub right: u32,
+    /// Prediction at a leaf.
+    pub value: f32,
+}
+
+/// Marks a leaf in [`Node::feature`].
+pub const LEAF: u32 = u32::MAX;
+
+/// A fitted regression tree over a target's local features.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tree {
+    nodes: Vec<Node>,
+}
+
+impl Tree {
+    /// Predicts from one sample's values of the local features.
+    pub fn predict(&self, x: &[f32]) -> f32 {
+        let mut i = 0usize;
+        loop {
+            let n = self.nodes[i];
+            if n.feature == LEAF {
+                return n.value;
+            }
+            i = if x[n.feature as usize] <= n.threshold {
+                n.left
+            } else {
+                n.right
+            } as usize;
+        }
+    }
+
+    /// Number of nodes.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// True for an empty (unfitted) tree.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// The nodes, root first.
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+}
+
+struct Pending {
+    node: u32,
+    lo: usize,
+    hi: usize,
+    oob_lo: usize,
+    oob_hi: usize,
+    depth: usize,
+    sum: f64,
+    weight: u32,
+}
+
+#[derive(Clone, Copy)]
+struct Split {
+    feature: usize,
+    code: u8,
+    /// SL^2/WL + SR^2/WR: larger is a better split.
+    proxy: f64,
+    left_sum: f64,
+    left_weight: u32,
+}
+
+/// The training data of one tree: per-sample weight (bootstrap multiplicity) and
+/// weight x target.
+pub(crate) struct Weighted<'a> {
+    pub wy: &'a [f64],
+    pub w: &'a [u32],
+}
+
+/// Reusable scratch space for growing trees.
+pub(crate) struct Grower {
+    hist: Vec<(f64, u32)>,
+    /// `inv[k] = 1 / k`: weights are whole counts, so split scores need no division.
+    inv: Vec<f64>,
+    order: Vec<u32>,
+    scratch: Vec<u32>,
+    stack: Vec<Pending>,
+}
+
+impl Grower {
+    pub fn new(n_features: usize) -> Self {
+        Grower {
+            hist: vec![(0.0, 0); MAX_BINS],
+            inv: Vec::new(),
+            order: (0..n_features as u32).collect(),
+            scratch: Vec::new(),
+            stack: Vec::new(),
+        }
+    }
+
+    /// Grows one tree on the in-bag samples `inbag` (unique indices, reordered in
+    /// place), routing the out-of-bag samples `oob` alongside. Adds each feature's
+    /// weighted variance reduction to `importances`, calls `on_leaf(inbag, oob, value)`
+    /// for every leaf, and records the tree in `record` when given.
+    #[allow(clippy::too_many_arguments)]
+    pub fn grow<R: Rng>(
+        &mut self,
+        x: &FeatureSet<'_>,
+        data: &Weighted<'_>,
+        inbag: &mut [u32],
+        oob: &mut [u32],
+        params: &TreeParams,
+        rng: &mut R,
+        importances: &mut [f64],
+        mut on_leaf: impl FnMut(&[u32], &[u32], f64),
+        mut record: Option<&mut Tree>,
+    ) {
+        let k = params.max_features.resolve(x.len());
+        let min_leaf = params.min_samples_leaf as u32;
+        let (sum, weight) = inbag.iter().fold((0.0, 0u32), |(s, w), &i| {
+            (s + data.wy[i as usize], w + data.w[i as usize])
+        });
+        if self.inv.len() <= weight as usize {
+            self.inv = (0..=weight).map(|k| 1.0 / k.max(1) as f64).collect();
+        }
+        if let Some(t) = record.as_deref_mut() {
+            t.nodes.clear();
+            t.nodes.push(leaf_node(0.0));
+        }
+        self.stack.clear();
+        self.stack.push(Pending {
+            node: 0,
+            lo: 0,
+            hi: inbag.len(),
+            oob_lo: 0,
+            oob_hi: oob.len(),
+            depth: 0,
+            sum,
+            weight,
+        });
+        while let Some(p) = self.stack.pop() {
+            let value = p.sum * self.inv[p.weight as usize];
+            let can_split = p.hi - p.lo >= 2
+                && p.weight >= 2 * min_leaf
+                && params.max_depth.is_none_or(|d| p.depth < d);
+            let split = if can_split {
+                self.find_split(
+                    x,
+                    data,
+                    &inbag[p.lo..p.hi],
+                    params.split,
+                    k,
+                    min_leaf,
+                    &p,
+                    rng,
+                )
+            } else {
+                None
+            };
+            let parent_proxy = p.sum * p.sum * self.inv[p.weight as usize];
+            let split =
+                split.filter(|s| s.proxy - parent_proxy > MIN_RELATIVE_GAIN * p.weight as f64);
+            let Some(s) = split else {
+                on_leaf(&inbag[p.lo..p.hi], &oob[p.oob_lo..p.oob_hi], value);
+                if let Some(t) = record.as_deref_mut() {
+                    t.nodes[p.node as usize] = leaf_node(value);
+                }
+                continue;
+            };
+            importances[s.feature] += s.proxy - parent_proxy;
+            let codes = x.codes[s.feature];
+            let goes_left = |i: u32| codes[i as usize] <= s.code;
+            let mid = p.lo + stable_partition(&mut inbag[p.lo..p.hi], &mut self.scratch, goes_left);
+            let oob_mid = p.oob_lo
+                + stable_partition(&mut oob[p.oob_lo..p.oob_hi], &mut self.scratch, goes_left);
+            let (left, right) = match record.as_deref_mut() {
+                Some(t) => {
+                    let l = t.nodes.len() as u32;
+                    t.nodes.push(leaf_node(0.0));
+                    t.nodes.push(leaf_node(0.0));
+                    t.nodes[p.node as usize] = Node {
+                        feature: s.feature as u32,
+                        threshold: cut_value(x.lower[s.feature], x.upper[s.feature], s.code),
+                        left: l,
+                        right: l + 1,
+                        value: value as f32,
+                    };
+                    (l, l + 1)
+                }
+                None => (0, 0),
+            };
+            self.stack.push(Pending {
+                node: right,
+                lo: mid,
+                hi: p.hi,
+                oob_lo: oob_mid,
+                oob_hi: p.oob_hi,
+                depth: p.depth + 1,
+                sum: p.sum - s.left_sum,
+                weight: p.weight - s.left_weight,
+            });
+            self.stack.push(Pending {
+                node: left,
+                lo: p.lo,
+                hi: mid,
+                oob_lo: p.oob_lo,
+                oob_hi: oob_mid,
+                depth: p.depth + 1,
+                sum: s.left_sum,
+                weight: s.left_weight,
+            });
+        }
+    }
+
+    /// Draws candidate features without replacement until `k` non-constant ones have
+    /// been evaluated (constant ones do not count, as in scikit-learn), and returns
+    /// the best split among them.
+    #[allow(clippy::too_many_arguments)]
+    fn find_split<R: Rng>(
+        &mut self,
+        x: &FeatureSet<'_>,
+        data: &Weighted<'_>,
+        idx: &[u32],
+        rule: SplitRule,
+        k: usize,
+        min_leaf: u32,
+        node: &Pending,
+        rng: &mut R,
+    ) -> Option<Split> {
+        let p = self.order.len();
+        if let ([a, b], SplitRule::Best) = (idx, rule) {
+            return self.split_pair(x, data, [*a as usize, *b as usize], min_leaf, rng);
+        }
+        let mut best: Option<Split> = None;
+        let mut evaluated = 0;
+        let mut i = 0;
+        while i < p && evaluated < k {
+            let j = rng.random_range(i..p);
+            self.order.swap(i, j);
+            let f = self.order[i] as usize;
+            i += 1;
+            let candidate = match rule {
+                SplitRule::Best => best_threshold(
+                    x.codes[f],
+                    idx,
+                    data,
+                    &mut self.hist,
+                    &self.inv,
+                    node.sum,
+                    node.weight,
+                    min_leaf,
+                ),
+                SplitRule::Random => random_threshold(
+                    x.codes[f],
+                    x.lower[f],
+                    x.upper[f],
+                    idx,
+                    data,
+                    &self.inv,
+                    node.sum,
+                    node.weight,
+                    min_leaf,
+                    rng,
+                ),
+            };
+            let Some(candidate) = candidate else {
+                continue;
+            };
+            evaluated += 1;
+            if let Some((code, proxy, left_sum, left_weight)) = candidate
+                && best.is_none_or(|b| proxy > b.proxy)
+            {
+                best = Some(Split {
+                    feature: f,
+                    code,
+                    proxy,
+                    left_sum,
+                    left_weight,
+                });
+            }
+        }
+        best
+    }
+
+    /// A node of two distinct samples has one possible split, equally good on every
+    /// feature that separates them, so the first such feature drawn takes it (ties
+    /// go to the earlier draw in the general search too). Deep trees have many such
+    /// nodes; this skips their histograms.
+    fn split_pair<R: Rng>(
+        &mut self,
+        x: &FeatureSet<'_>,
+        data: &Weighted<'_>,
+        [a, b]: [usize; 2],
+        min_leaf: u32,
+        rng: &mut R,
+    ) -> Option<Split> {
+        if data.w[a] < min_leaf || data.w[b] < min_leaf {
+            return None;
+        }
+        let p = self.order.len();
+        for i in 0..p {
+            let j = rng.random_range(i..p);
+            self.order.swap(i, j);
+            let f = self.order[i] as usize;
+            let (ca, cb) = (x.codes[f][a], x.codes[f][b]);
+            if ca == cb {
+                continue;
+            }
+            let (left, right) = if ca < cb { (a, b) } else { (b, a) };
+            let (ls, rs) = (data.wy[left], data.wy[right]);
+            let (lw, rw) = (data.w[left], data.w[right]);
+            return Some(Split {
+                feature: f,
+                code: ca.min(cb),
+                proxy: ls * ls * self.inv[lw as usize] + rs * rs * self.inv[rw as usize],
+                left_sum: ls,
+                left_weight: lw,
+            });
+        }
+        None
+    }
+}
+
+fn leaf_node(value: f64) -> Node {
+    Node {
+        feature: LEAF,
+        threshold: 0.0,
+        left: 0,
+        right: 0,
+        value: value as f32,
+    }
+}
+
+/// A feature's evaluation: `None` when constant in the node; otherwise the best
+/// `(code, proxy, left_sum, left_weight)` if any threshold respects `min_leaf`.
+type Candidate = Option<(u8, f64, f64, u32)>;
+
+/// Best threshold of one feature by histogram over its occupied bins.
+#[allow(clippy::too_many_arguments)]
+fn best_threshold(
+    codes: &[u8],
+    idx: &[u32],
+    data: &Weighted<'_>,
+    hist: &mut [(f64, u32)],
+    inv: &[f64],
+    sum: f64,
+    weight: u32,
+    min_leaf: u32,
+) -> Option<Candidate> {
+    if let &[a, b, c] = idx {
+        return best_threshold_triple(
+            codes,
+            [a as usize, b as usize, c as usize],
+            data,
+            inv,
+            sum,
+            weight,
+            min_leaf,
+        );
+    }
+
+    let mut mask = [0u64; MAX_BINS / 64];
+    for &i in idx {
+        let i = i as usize;
+        let c = codes[i] as usize;
+        let h = &mut hist[c];
+        h.0 += data.wy[i];
+        h.1 += data.w[i];
+        mask[c >> 6] |= 1u64 << (c & 63);
+    }
+    let last_word = mask
+        .iter()
+        .rposition(|&m| m != 0)
+        .expect("node is not empty");
+    let last = last_word * 64 + 63 - mask[last_word].leading_zeros() as usize;
+    let first_word = mask
+        .iter()
+        .position(|&m| m != 0)
+        .expect("node is not empty");
+    let first = first_word * 64 + mask[first_word].trailing_zeros() as usize;
+    if first == last {
+        hist[first] = (0.0, 0);
+        return None;
+    }
+    let mut best: Candidate = None;
+    let (mut left_sum, mut left_weight) = (0.0, 0u32);
+    for (word_index, word) in mask.iter().enumerate() {
+        let mut bits = *word;
+        while bits != 0 {
+            let c = word_index * 64 + bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            let h = std::mem::take(&mut hist[c]);
+            if c == last {
+                continue;
+            }
+            left_sum += h.0;
+            left_weight += h.1;
+            let right_weight = weight - left_weight;
+            if left_weight < min_leaf || right_weight < min_leaf {
+                continue;
+            }
+            let right_sum = sum - left_sum;
+            let proxy = left_sum * left_sum * inv[left_weight as usize]
+                + right_sum * right_sum * inv[right_weight as usize];
+            if best.is_none_or(|b| proxy > b.1) {
+                best = Some((c as u8, proxy, left_sum, left_weight));
+            }
+        }
+    }
+    Some(best)
+}
+
+/// One threshold drawn uniformly between the feature's smallest and largest value
+/// in the node (extra-trees).
+#[allow(clippy::too_many_arguments)]
+fn random_threshold<R: Rng>(
+    codes: &[u8],
+    lower: &[f32],
+    upper: &[f32],
+    idx: &[u32],
+    data: &Weighted<'_>,
+    inv: &[f64],
+    sum: f64,
+    weight: u32,
+    min_leaf: u32,
+    rng: &mut R,
+) -> Option<Candidate> {
+    let (mut lo, mut hi) = (u8::MAX, 0u8);
+    for &i in idx {
+        let c = codes[i as usize];
+        lo = lo.min(c);
+        hi = hi.max(c);
+    }
+    if lo == hi {
+        return None;
+    }
+    let (vmin, vmax) = (lower[lo as usize], upper[hi as usize]);
+    let threshold = vmin + rng.random::<f32>() * (vmax - vmin);
+    // Bins starting at or below the threshold go left; keep both sides non-empty.
+    let code =
+        (lower.partition_point(|&l| l <= threshold).saturating_sub(1) as u8).clamp(lo, hi - 1);
+    let (mut left_sum, mut left_weight) = (0.0, 0u32);
+    for &i in idx {
+        let i = i as usize;
+        if codes[i] <= code {
+            left_sum += data.wy[i];
+            left_weight += data.w[i];
+        }
+    }
+    let right_weight = weight - left_weight;
+    if left_weight < min_leaf || right_weight < min_leaf {
+        return Some(None);
+    }
+    let right_sum = sum - left_sum;
+    let proxy = left_sum * left_sum * inv[left_weight as usize]
+        + right_sum * right_sum * inv[right_weight as usize];
+    Some(Some((code, proxy, left_sum, left_weight)))
+}
+
+/// Moves the elements for which `left` holds to the front, keeping both sides in
+/// their original order; returns how many went left.
+fn stable_partition(v: &mut [u32], scratch: &mut Vec<u32>, left: impl Fn(u32) -> bool) -> usize {
+    scratch.clear();
+    let mut n_left = 0;
+    for k in 0..v.len() {
+        let i = v[k];
+        if left(i) {
+            v[n_left] = i;
+            n_left += 1;
+        } else {
+            scratch.push(i);
+        }
+    }
+    v[n_left..].copy_from_slice(scratch);
+    n_left
+}
+
+/// [`best_threshold`] for three samples: sorted by three compare-exchanges, with at
+/// most two thresholds to score. Three-sample nodes are a quarter of a fully grown
+/// tree's split searches.
+#[allow(clippy::too_many_arguments)]
+fn best_threshold_triple(
+    codes: &[u8],
+    s: [usize; 3],
+    data: &Weighted<'_>,
+    inv: &[f64],
+    sum: f64,
+    weight: u32,
+    min_leaf: u32,
+) -> Option<Candidate> {
+    let mut s = s;
+    let key = |i: usize| codes[i];
+    if key(s[0]) > key(s[1]) {
+        s.swap(0, 1);
+    }
+    if key(s[1]) > key(s[2]) {
+        s.swap(1, 2);
+    }
+    if key(s[0]) > key(s[1]) {
+        s.swap(0, 1);
+    }
+    let (c0, c1, c2) = (key(s[0]), key(s[1]), key(s[2]));
+    if c0 == c2 {
+        return None;
+    }
+    let mut best: Candidate = None;
+    let (mut left_sum, mut left_weight) = (0.0, 0u32);
+    for (t, code, next) in [(0, c0, c1), (1, c1, c2)] {
+        left_sum += data.wy[s[t]];
+        left_weight += data.w[s[t]];
+        if code == next {
+            continue;
+        }
+        let right_weight = weight - left_weight;
+        if left_weight < min_leaf || right_weight < min_leaf {
+            continue;
+        }
+        let right_sum = sum - left_sum;
+        let proxy = left_sum * left_sum * inv[left_weight as usize]
+            + right_sum * right_sum * inv[right_weight as usize];
+        if best.is_none_or(|b| proxy > b.1) {
+            best = Some((code, proxy, left_sum, left_weight));
+        }
+    }
+    Some(best)
+}
