@@ -178,11 +178,12 @@ fn fit_boosting<R: Rng>(
     let mut leaf_value = vec![0.0f64; n];
     let mut inbag: Vec<u32> = Vec::with_capacity(n_inbag);
     let mut oob: Vec<u32> = Vec::with_capacity(n - n_inbag);
+    let mut drawn = Vec::with_capacity(n);
     let mut improvements: Vec<f64> = Vec::new();
     let mut trees = Vec::new();
     let mut rounds = 0;
     for round in 0..p.max_rounds {
-        sample_without_replacement(n, n_inbag, rng, &mut inbag, &mut oob);
+        sample_without_replacement(n, n_inbag, rng, &mut drawn, &mut inbag, &mut oob);
         let before = mean_square(&residual, &oob);
         let mut tree = Tree::default();
         grower.grow(
@@ -240,23 +241,55 @@ fn mean_square(r: &[f64], idx: &[u32]) -> f64 {
 }
 
 /// Splits `0..n` into `k` in-bag and `n - k` out-of-bag indices, both sorted, each
-/// k-subset equally likely (selection sampling, Knuth's Algorithm S).
+/// k-subset equally likely. Draws only the smaller side (Floyd's algorithm, one
+/// random number per drawn index) and marks it in `drawn`.
 fn sample_without_replacement<R: Rng>(
     n: usize,
     k: usize,
     rng: &mut R,
+    drawn: &mut Vec<bool>,
     inbag: &mut Vec<u32>,
     oob: &mut Vec<u32>,
 ) {
+    let small = k.min(n - k);
+    drawn.clear();
+    drawn.resize(n, false);
+    for j in n - small..n {
+        let t = rng.random_range(0..=j);
+        let pick = if drawn[t] { j } else { t };
+        drawn[pick] = true;
+    }
+    let drawn_is_inbag = small == k;
     inbag.clear();
     oob.clear();
-    let mut needed = k;
-    for i in 0..n {
-        if needed > 0 && rng.random_range(0..n - i) < needed {
+    for (i, &d) in drawn.iter().enumerate() {
+        if d == drawn_is_inbag {
             inbag.push(i as u32);
-            needed -= 1;
         } else {
             oob.push(i as u32);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn subsamples_have_the_right_sizes_and_are_uniform() {
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(4);
+        let (mut drawn, mut inbag, mut oob) = (vec![], vec![], vec![]);
+        let mut hits = [0usize; 10];
+        for _ in 0..20_000 {
+            sample_without_replacement(10, 9, &mut rng, &mut drawn, &mut inbag, &mut oob);
+            assert_eq!((inbag.len(), oob.len()), (9, 1));
+            assert!(inbag.windows(2).all(|w| w[0] < w[1]));
+            hits[oob[0] as usize] += 1;
+        }
+        // Each index is out of bag with probability 1/10.
+        assert!(hits.iter().all(|&h| (1700..2300).contains(&h)), "{hits:?}");
+        sample_without_replacement(10, 3, &mut rng, &mut drawn, &mut inbag, &mut oob);
+        assert_eq!((inbag.len(), oob.len()), (3, 7));
     }
 }

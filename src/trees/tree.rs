@@ -8,6 +8,7 @@
 use rand::Rng;
 
 use super::binned::{BinnedMatrix, MAX_BINS, cut_value};
+use super::dense::{self, LANES, LaneHist, LaneResult, NodeTotals, Packed};
 use super::params::{SplitRule, TreeParams};
 
 /// Splits whose variance reduction is below this fraction of the node weight are
@@ -21,6 +22,8 @@ pub(crate) struct FeatureSet<'a> {
     pub codes: Vec<&'a [u8]>,
     pub lower: Vec<&'a [f32]>,
     pub upper: Vec<&'a [f32]>,
+    /// Most bins of any feature.
+    pub max_bins: usize,
 }
 
 impl<'a> FeatureSet<'a> {
@@ -29,6 +32,7 @@ impl<'a> FeatureSet<'a> {
             codes: genes.iter().map(|&g| binned.codes(g)).collect(),
             lower: genes.iter().map(|&g| binned.lower(g)).collect(),
             upper: genes.iter().map(|&g| binned.upper(g)).collect(),
+            max_bins: genes.iter().map(|&g| binned.n_bins(g)).max().unwrap_or(0),
             genes,
         }
     }
@@ -126,6 +130,8 @@ pub(crate) struct Weighted<'a> {
 /// Reusable scratch space for growing trees.
 pub(crate) struct Grower {
     hist: Vec<(f64, u32)>,
+    lane_hist: Box<LaneHist>,
+    packed: Packed,
     /// `inv[k] = 1 / k`: weights are whole counts, so split scores need no division.
     inv: Vec<f64>,
     order: Vec<u32>,
@@ -137,6 +143,8 @@ impl Grower {
     pub fn new(n_features: usize) -> Self {
         Grower {
             hist: vec![(0.0, 0); MAX_BINS],
+            lane_hist: Box::new([[0.0; LANES]; MAX_BINS]),
+            packed: Packed::default(),
             inv: Vec::new(),
             order: (0..n_features as u32).collect(),
             scratch: Vec::new(),
@@ -168,6 +176,9 @@ impl Grower {
         });
         if self.inv.len() <= weight as usize {
             self.inv = (0..=weight).map(|k| 1.0 / k.max(1) as f64).collect();
+        }
+        if params.split == SplitRule::Best && is_dense(inbag.len(), x.max_bins) {
+            self.packed.fill(inbag, data.wy, data.w);
         }
         if let Some(t) = record.as_deref_mut() {
             t.nodes.clear();
@@ -274,8 +285,18 @@ impl Grower {
         rng: &mut R,
     ) -> Option<Split> {
         let p = self.order.len();
+        let scan = NodeScan {
+            data,
+            inv: &self.inv,
+            sum: node.sum,
+            weight: node.weight,
+            min_leaf,
+        };
         if let ([a, b], SplitRule::Best) = (idx, rule) {
             return self.split_pair(x, data, [*a as usize, *b as usize], min_leaf, rng);
+        }
+        if rule == SplitRule::Best && is_dense(idx.len(), x.max_bins) {
+            return self.find_split_dense(x, idx, k, min_leaf, node, rng);
         }
         let mut best: Option<Split> = None;
         let mut evaluated = 0;
@@ -286,28 +307,10 @@ impl Grower {
             let f = self.order[i] as usize;
             i += 1;
             let candidate = match rule {
-                SplitRule::Best => best_threshold(
-                    x.codes[f],
-                    idx,
-                    data,
-                    &mut self.hist,
-                    &self.inv,
-                    node.sum,
-                    node.weight,
-                    min_leaf,
-                ),
-                SplitRule::Random => random_threshold(
-                    x.codes[f],
-                    x.lower[f],
-                    x.upper[f],
-                    idx,
-                    data,
-                    &self.inv,
-                    node.sum,
-                    node.weight,
-                    min_leaf,
-                    rng,
-                ),
+                SplitRule::Best => best_threshold(x.codes[f], idx, &mut self.hist, &scan),
+                SplitRule::Random => {
+                    random_threshold(x.codes[f], x.lower[f], x.upper[f], idx, &scan, rng)
+                }
             };
             let Some(candidate) = candidate else {
                 continue;
@@ -323,6 +326,99 @@ impl Grower {
                     left_sum,
                     left_weight,
                 });
+            }
+        }
+        best
+    }
+
+    /// [`Grower::find_split`] for large nodes: the same features drawn in the same
+    /// order, scanned [`LANES`] at a time.
+    #[allow(clippy::too_many_arguments)]
+    fn find_split_dense<R: Rng>(
+        &mut self,
+        x: &FeatureSet<'_>,
+        idx: &[u32],
+        k: usize,
+        min_leaf: u32,
+        node: &Pending,
+        rng: &mut R,
+    ) -> Option<Split> {
+        let p = self.order.len();
+        let totals = NodeTotals {
+            sum: node.sum,
+            weight: node.weight,
+            min_leaf,
+        };
+        let mut best: Option<Split> = None;
+        let mut evaluated = 0;
+        let mut i = 0;
+        while i < p && evaluated < k {
+            let want = (k - evaluated).min(LANES).min(p - i);
+            let mut batch = [0usize; LANES];
+            for slot in batch.iter_mut().take(want) {
+                let j = rng.random_range(i..p);
+                self.order.swap(i, j);
+                *slot = self.order[i] as usize;
+                i += 1;
+            }
+            let n_bins = batch[..want]
+                .iter()
+                .map(|&f| x.lower[f].len())
+                .max()
+                .unwrap_or(0);
+            let codes = |b: usize| x.codes[batch[b]];
+            let (packed, hist) = (&self.packed, &mut *self.lane_hist);
+            let mut results: [LaneResult; LANES] = [None; LANES];
+            match want {
+                1 => results[..1].copy_from_slice(&dense::best_thresholds(
+                    [codes(0)],
+                    n_bins,
+                    idx,
+                    packed,
+                    hist,
+                    &totals,
+                )),
+                2 => results[..2].copy_from_slice(&dense::best_thresholds(
+                    [codes(0), codes(1)],
+                    n_bins,
+                    idx,
+                    packed,
+                    hist,
+                    &totals,
+                )),
+                3 => results[..3].copy_from_slice(&dense::best_thresholds(
+                    [codes(0), codes(1), codes(2)],
+                    n_bins,
+                    idx,
+                    packed,
+                    hist,
+                    &totals,
+                )),
+                _ => results.copy_from_slice(&dense::best_thresholds(
+                    [codes(0), codes(1), codes(2), codes(3)],
+                    n_bins,
+                    idx,
+                    packed,
+                    hist,
+                    &totals,
+                )),
+            }
+            for (b, result) in results.into_iter().take(want).enumerate() {
+                let Some(candidate) = result else {
+                    continue;
+                };
+                evaluated += 1;
+                if let Some((code, proxy, left_sum, left_weight)) = candidate
+                    && best.is_none_or(|s| proxy > s.proxy)
+                {
+                    best = Some(Split {
+                        feature: batch[b],
+                        code,
+                        proxy,
+                        left_sum,
+                        left_weight,
+                    });
+                }
             }
         }
         best
@@ -381,30 +477,55 @@ fn leaf_node(value: f64) -> Node {
 /// `(code, proxy, left_sum, left_weight)` if any threshold respects `min_leaf`.
 type Candidate = Option<(u8, f64, f64, u32)>;
 
-/// Best threshold of one feature by histogram over its occupied bins.
-#[allow(clippy::too_many_arguments)]
-fn best_threshold(
-    codes: &[u8],
-    idx: &[u32],
-    data: &Weighted<'_>,
-    hist: &mut [(f64, u32)],
-    inv: &[f64],
+/// What scoring the thresholds of one node needs.
+struct NodeScan<'a, 'b> {
+    data: &'a Weighted<'b>,
+    inv: &'a [f64],
     sum: f64,
     weight: u32,
     min_leaf: u32,
+}
+
+impl NodeScan<'_, '_> {
+    /// SL^2/WL + SR^2/WR for the left side (`left_sum`, `left_weight`), or `None`
+    /// when a side would hold fewer than `min_leaf` (weighted) samples.
+    #[inline(always)]
+    fn proxy(&self, left_sum: f64, left_weight: u32) -> Option<f64> {
+        let right_weight = self.weight.wrapping_sub(left_weight);
+        let allowed = self.weight - 2 * self.min_leaf;
+        if left_weight.wrapping_sub(self.min_leaf) > allowed {
+            return None;
+        }
+        let right_sum = self.sum - left_sum;
+        Some(
+            left_sum * left_sum * self.inv[left_weight as usize]
+                + right_sum * right_sum * self.inv[right_weight as usize],
+        )
+    }
+}
+
+/// Nodes with at least this many samples per bin scan every bin, several features
+/// at once ([`dense`]); sparser ones track occupied bins in a bitmask and visit only
+/// those.
+const DENSE_SAMPLES_PER_BIN: f64 = 0.2;
+
+fn is_dense(samples: usize, bins: usize) -> bool {
+    samples as f64 >= DENSE_SAMPLES_PER_BIN * bins as f64
+}
+
+/// Best threshold of one feature by a histogram of the node's sums per bin,
+/// scanning only the occupied bins (found from a bitmask); ties keep the lowest
+/// code.
+fn best_threshold(
+    codes: &[u8],
+    idx: &[u32],
+    hist: &mut [(f64, u32)],
+    scan: &NodeScan<'_, '_>,
 ) -> Option<Candidate> {
     if let &[a, b, c] = idx {
-        return best_threshold_triple(
-            codes,
-            [a as usize, b as usize, c as usize],
-            data,
-            inv,
-            sum,
-            weight,
-            min_leaf,
-        );
+        return best_threshold_triple(codes, [a as usize, b as usize, c as usize], scan);
     }
-
+    let data = scan.data;
     let mut mask = [0u64; MAX_BINS / 64];
     for &i in idx {
         let i = i as usize;
@@ -419,13 +540,10 @@ fn best_threshold(
         .rposition(|&m| m != 0)
         .expect("node is not empty");
     let last = last_word * 64 + 63 - mask[last_word].leading_zeros() as usize;
-    let first_word = mask
-        .iter()
-        .position(|&m| m != 0)
-        .expect("node is not empty");
-    let first = first_word * 64 + mask[first_word].trailing_zeros() as usize;
-    if first == last {
-        hist[first] = (0.0, 0);
+    // The last occupied bin puts everything on the left: not a split.
+    mask[last_word] &= !(1u64 << (last & 63));
+    hist[last] = (0.0, 0);
+    if mask.iter().all(|&m| m == 0) {
         return None;
     }
     let mut best: Candidate = None;
@@ -435,20 +553,12 @@ fn best_threshold(
         while bits != 0 {
             let c = word_index * 64 + bits.trailing_zeros() as usize;
             bits &= bits - 1;
-            let h = std::mem::take(&mut hist[c]);
-            if c == last {
-                continue;
-            }
-            left_sum += h.0;
-            left_weight += h.1;
-            let right_weight = weight - left_weight;
-            if left_weight < min_leaf || right_weight < min_leaf {
-                continue;
-            }
-            let right_sum = sum - left_sum;
-            let proxy = left_sum * left_sum * inv[left_weight as usize]
-                + right_sum * right_sum * inv[right_weight as usize];
-            if best.is_none_or(|b| proxy > b.1) {
+            let (s, w) = std::mem::take(&mut hist[c]);
+            left_sum += s;
+            left_weight += w;
+            if let Some(proxy) = scan.proxy(left_sum, left_weight)
+                && best.is_none_or(|b| proxy > b.1)
+            {
                 best = Some((c as u8, proxy, left_sum, left_weight));
             }
         }
@@ -458,17 +568,12 @@ fn best_threshold(
 
 /// One threshold drawn uniformly between the feature's smallest and largest value
 /// in the node (extra-trees).
-#[allow(clippy::too_many_arguments)]
 fn random_threshold<R: Rng>(
     codes: &[u8],
     lower: &[f32],
     upper: &[f32],
     idx: &[u32],
-    data: &Weighted<'_>,
-    inv: &[f64],
-    sum: f64,
-    weight: u32,
-    min_leaf: u32,
+    scan: &NodeScan<'_, '_>,
     rng: &mut R,
 ) -> Option<Candidate> {
     let (mut lo, mut hi) = (u8::MAX, 0u8);
@@ -489,50 +594,42 @@ fn random_threshold<R: Rng>(
     for &i in idx {
         let i = i as usize;
         if codes[i] <= code {
-            left_sum += data.wy[i];
-            left_weight += data.w[i];
+            left_sum += scan.data.wy[i];
+            left_weight += scan.data.w[i];
         }
     }
-    let right_weight = weight - left_weight;
-    if left_weight < min_leaf || right_weight < min_leaf {
-        return Some(None);
-    }
-    let right_sum = sum - left_sum;
-    let proxy = left_sum * left_sum * inv[left_weight as usize]
-        + right_sum * right_sum * inv[right_weight as usize];
-    Some(Some((code, proxy, left_sum, left_weight)))
+    Some(
+        scan.proxy(left_sum, left_weight)
+            .map(|proxy| (code, proxy, left_sum, left_weight)),
+    )
 }
 
 /// Moves the elements for which `left` holds to the front, keeping both sides in
 /// their original order; returns how many went left.
 fn stable_partition(v: &mut [u32], scratch: &mut Vec<u32>, left: impl Fn(u32) -> bool) -> usize {
-    scratch.clear();
-    let mut n_left = 0;
+    // Branch-free: every element is written to both sides and the side it belongs
+    // to advances. Sides are random, so a branch would mispredict half the time.
+    scratch.resize(v.len(), 0);
+    let (mut n_left, mut n_right) = (0, 0);
     for k in 0..v.len() {
         let i = v[k];
-        if left(i) {
-            v[n_left] = i;
-            n_left += 1;
-        } else {
-            scratch.push(i);
-        }
+        let goes_left = left(i);
+        v[n_left] = i;
+        scratch[n_right] = i;
+        n_left += usize::from(goes_left);
+        n_right += usize::from(!goes_left);
     }
-    v[n_left..].copy_from_slice(scratch);
+    v[n_left..].copy_from_slice(&scratch[..n_right]);
     n_left
 }
 
 /// [`best_threshold`] for three samples: sorted by three compare-exchanges, with at
 /// most two thresholds to score. Three-sample nodes are a quarter of a fully grown
 /// tree's split searches.
-#[allow(clippy::too_many_arguments)]
 fn best_threshold_triple(
     codes: &[u8],
     s: [usize; 3],
-    data: &Weighted<'_>,
-    inv: &[f64],
-    sum: f64,
-    weight: u32,
-    min_leaf: u32,
+    scan: &NodeScan<'_, '_>,
 ) -> Option<Candidate> {
     let mut s = s;
     let key = |i: usize| codes[i];
@@ -552,19 +649,14 @@ fn best_threshold_triple(
     let mut best: Candidate = None;
     let (mut left_sum, mut left_weight) = (0.0, 0u32);
     for (t, code, next) in [(0, c0, c1), (1, c1, c2)] {
-        left_sum += data.wy[s[t]];
-        left_weight += data.w[s[t]];
+        left_sum += scan.data.wy[s[t]];
+        left_weight += scan.data.w[s[t]];
         if code == next {
             continue;
         }
-        let right_weight = weight - left_weight;
-        if left_weight < min_leaf || right_weight < min_leaf {
-            continue;
-        }
-        let right_sum = sum - left_sum;
-        let proxy = left_sum * left_sum * inv[left_weight as usize]
-            + right_sum * right_sum * inv[right_weight as usize];
-        if best.is_none_or(|b| proxy > b.1) {
+        if let Some(proxy) = scan.proxy(left_sum, left_weight)
+            && best.is_none_or(|b| proxy > b.1)
+        {
             best = Some((code, proxy, left_sum, left_weight));
         }
     }
