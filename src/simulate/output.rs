@@ -182,3 +182,57 @@ fn write_rows(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simulate::experiments::Unconverged;
+    use crate::simulate::{Topology, TopologyParams, random_model, random_network};
+
+    #[test]
+    fn unconverged_samples_are_na_or_left_out_and_listed() {
+        let topology = TopologyParams {
+            regulators: Some(2),
+            mean_degree: 1.0,
+            ..TopologyParams::new(Topology::ScaleFree, 3)
+        };
+        let net = random_network(&topology, 1).unwrap();
+        let model = random_model(&net, &Default::default(), 1).unwrap();
+        let row = |v: f64| Some(vec![v; 3]);
+        let samples = |rows: Vec<Option<Vec<f64>>>| Samples {
+            names: (1..=rows.len()).map(|i| format!("S{i}")).collect(),
+            rows,
+        };
+        let sim = Simulation {
+            wild_type: samples(vec![row(0.5)]),
+            multifactorial: samples(vec![row(0.1), None, row(0.3)]),
+            knockouts: Some(samples(vec![row(0.0), None, row(0.25)])),
+            unconverged: vec![Unconverged {
+                experiment: "knockouts",
+                sample: "G2".into(),
+                genes: vec![(2, 0.5)],
+            }],
+            ..Default::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let params = SimulateParams::random(Topology::ScaleFree, 3, 1);
+        write_dir(dir.path(), &params, &model, &sim).unwrap();
+        let read = |f: &str| std::fs::read_to_string(dir.path().join(f)).unwrap();
+        assert_eq!(
+            read("knockouts.tsv"),
+            "G1\tG2\tG3\n0.000000\t0.000000\t0.000000\nNA\tNA\tNA\n0.250000\t0.250000\t0.250000\n"
+        );
+        assert_eq!(
+            read("expression.tsv"),
+            "G1\tG2\tG3\n0.100000\t0.100000\t0.100000\n0.300000\t0.300000\t0.300000\n"
+        );
+        assert_eq!(
+            read("unconverged.tsv"),
+            "experiment\tsample\tgene\tresidual\nknockouts\tG2\tG3\t5e-1\n"
+        );
+        let back: SimulateParams = serde_json::from_str(&read("params.json")).unwrap();
+        assert_eq!(back, params);
+        let spec: crate::simulate::ModelSpec = serde_json::from_str(&read("model.json")).unwrap();
+        assert_eq!(&spec, model.spec());
+    }
+}
