@@ -15,6 +15,7 @@ pub mod files;
 pub mod infer;
 pub mod network;
 pub mod random;
+pub mod simulate;
 pub mod trees;
 
 /// Receives progress of long-running work (the CLI draws a progress bar).

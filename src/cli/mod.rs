@@ -3,6 +3,7 @@
 
 mod eval;
 mod infer;
+mod simulate;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -40,6 +41,8 @@ enum Command {
     Infer(infer::InferArgs),
     /// Score a predicted network against a gold standard (AUROC, AUPR, early precision).
     Eval(eval::EvalArgs),
+    /// Simulate expression data from a known (given or random) network.
+    Simulate(simulate::SimulateArgs),
 }
 
 /// Runs the parsed command.
@@ -54,6 +57,7 @@ pub fn run(cli: Cli) -> Result<()> {
     pool.install(|| match cli.command {
         Command::Infer(a) => infer::run(a, &global),
         Command::Eval(a) => eval::run(a, &global),
+        Command::Simulate(a) => simulate::run(a, &global),
     })
 }
 
