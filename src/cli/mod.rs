@@ -2,7 +2,9 @@
 //! algorithm lives here; every subcommand maps its flags onto library parameters.
 
 mod eval;
+mod export;
 mod infer;
+mod stats;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -40,6 +42,10 @@ enum Command {
     Infer(infer::InferArgs),
     /// Score a predicted network against a gold standard (AUROC, AUPR, early precision).
     Eval(eval::EvalArgs),
+    /// Write a network (with optional cuts) as GraphML, DOT, SIF, Cytoscape.js JSON or TSV.
+    Export(export::ExportArgs),
+    /// Summarise a network: degrees, hubs, components, feed-forward and feedback loops.
+    Stats(stats::StatsArgs),
 }
 
 /// Runs the parsed command.
@@ -54,6 +60,8 @@ pub fn run(cli: Cli) -> Result<()> {
     pool.install(|| match cli.command {
         Command::Infer(a) => infer::run(a, &global),
         Command::Eval(a) => eval::run(a, &global),
+        Command::Export(a) => export::run(a, &global),
+        Command::Stats(a) => stats::run(a, &global),
     })
 }
 

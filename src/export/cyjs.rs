@@ -60,12 +60,13 @@ pub(crate) fn write(net: &GeneNetwork, w: &mut dyn Write) -> io::Result<()> {
          \"elements\":{{\"nodes\":[",
         env!("CARGO_PKG_VERSION")
     )?;
+    let degrees = net.degrees();
     for (i, (n, g)) in net.genes().enumerate() {
         if i > 0 {
             w.write_all(b",")?;
         }
         w.write_all(b"\n")?;
-        let (din, dout) = (net.in_degree(n), net.out_degree(n));
+        let (din, dout) = degrees[n.index()];
         let data = NodeData {
             id: &g.name,
             name: &g.name,

@@ -11,7 +11,11 @@ use graphviz_rust::dot_structures::{
 };
 use graphviz_rust::printer::{DotPrinter, PrinterContext};
 
-use crate::network::{GeneNetwork, Sign};
+use petgraph::stable_graph::NodeIndex;
+use petgraph::visit::NodeIndexable;
+use rayon::prelude::*;
+
+use crate::network::{GeneNetwork, Regulation, Sign};
 
 use super::fmt_f64;
 
@@ -72,6 +76,21 @@ fn plain(v: &str) -> Id {
     Id::Plain(v.to_string())
 }
 
+type Edge3<'a> = (NodeIndex, NodeIndex, &'a Regulation);
+
+/// A printer context in digraph mode (`->`), printing each statement on one line.
+fn digraph_context() -> PrinterContext {
+    let mut ctx = PrinterContext::default();
+    Graph::DiGraph {
+        id: plain("g"),
+        strict: false,
+        stmts: Vec::new(),
+    }
+    .print(&mut ctx);
+    ctx.always_inline();
+    ctx
+}
+
 pub(crate) fn write(net: &GeneNetwork, style: &DotStyle, w: &mut dyn Write) -> io::Result<()> {
     let header = Graph::DiGraph {
         id: plain("grn"),
@@ -102,6 +121,9 @@ pub(crate) fn write(net: &GeneNetwork, style: &DotStyle, w: &mut dyn Write) -> i
         .expect("graphviz-rust prints a graph ending in '}'")
         .trim_end();
     writeln!(w, "{open}")?;
+    // One statement per line: inline mode prints each statement once (in multi-line
+    // mode the printer formats short edges twice).
+    ctx.always_inline();
 
     for (_, g) in net.genes() {
         let attributes = if g.is_tf {
@@ -113,7 +135,7 @@ pub(crate) fn write(net: &GeneNetwork, style: &DotStyle, w: &mut dyn Write) -> i
             Vec::new()
         };
         let node = Stmt::Node(Node::new(NodeId(quote(&g.name), None), attributes));
-        writeln!(w, "{}", node.print(&mut ctx))?;
+        writeln!(w, "  {}", node.print(&mut ctx))?;
     }
 
     let (lo, hi) = net
@@ -130,30 +152,63 @@ pub(crate) fn write(net: &GeneNetwork, style: &DotStyle, w: &mut dyn Write) -> i
             style.min_width + (style.max_width - style.min_width) * (s - lo) / (hi - lo)
         }
     };
-    for (r, t, e) in net.regulations() {
-        let mut attributes = match e.sign {
-            Sign::Activation => vec![
-                attr("color", quote(&style.activation)),
-                attr("arrowhead", plain("normal")),
-            ],
-            Sign::Repression => vec![
-                attr("color", quote(&style.repression)),
-                attr("arrowhead", plain("tee")),
-            ],
-            Sign::Unknown => Vec::new(),
-        };
+    let edges: Vec<_> = net.regulations().collect();
+    // Quoted once per gene and per sign, cloned per edge.
+    let mut vertex = vec![None; net.graph().node_bound()];
+    for (n, g) in net.genes() {
+        vertex[n.index()] = Some(Vertex::N(NodeId(quote(&g.name), None)));
+    }
+    let sign_attributes = |sign: Sign| match sign {
+        Sign::Activation => vec![
+            attr("color", quote(&style.activation)),
+            attr("arrowhead", plain("normal")),
+        ],
+        Sign::Repression => vec![
+            attr("color", quote(&style.repression)),
+            attr("arrowhead", plain("tee")),
+        ],
+        Sign::Unknown => Vec::new(),
+    };
+    let by_sign = [Sign::Activation, Sign::Repression, Sign::Unknown].map(sign_attributes);
+    let edge_line = |ctx: &mut PrinterContext, out: &mut String, (r, t, e): &Edge3| {
+        let mut attributes = Vec::with_capacity(4);
+        attributes.extend_from_slice(match e.sign {
+            Sign::Activation => &by_sign[0],
+            Sign::Repression => &by_sign[1],
+            Sign::Unknown => &by_sign[2],
+        });
         attributes.push(attr("penwidth", plain(&format!("{:.2}", width(e.score)))));
         // Not a Graphviz attribute (ignored when drawing) but kept for tools that
         // read DOT, such as networkx.
         attributes.push(attr("score", quote(&fmt_f64(e.score))));
+        let end = |n: &NodeIndex| vertex[n.index()].clone().expect("edge ends are genes");
         let edge = Stmt::Edge(Edge {
-            ty: EdgeTy::Pair(
-                Vertex::N(NodeId(quote(&net.gene(r).name), None)),
-                Vertex::N(NodeId(quote(&net.gene(t).name), None)),
-            ),
+            ty: EdgeTy::Pair(end(r), end(t)),
             attributes,
         });
-        writeln!(w, "{}", edge.print(&mut ctx))?;
+        out.push_str("  ");
+        out.push_str(&edge.print(ctx));
+        out.push('\n');
+    };
+    // The printer allocates a lot per statement: format blocks of edges in
+    // parallel, then write them in order (same bytes whatever the thread count),
+    // a bounded batch at a time.
+    const BLOCK: usize = 4096;
+    const BATCH: usize = 64 * BLOCK;
+    for batch in edges.chunks(BATCH) {
+        let texts: Vec<String> = batch
+            .par_chunks(BLOCK)
+            .map_init(digraph_context, |ctx, block| {
+                let mut out = String::with_capacity(block.len() * 96);
+                for e in block {
+                    edge_line(ctx, &mut out, e);
+                }
+                out
+            })
+            .collect();
+        for t in texts {
+            w.write_all(t.as_bytes())?;
+        }
     }
     w.write_all(b"}\n")
 }

@@ -111,8 +111,9 @@ http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd\">\n",
     }
     w.write_all(b"  <graph id=\"G\" edgedefault=\"directed\">\n")?;
 
+    let degrees = net.degrees();
     for (n, g) in net.genes() {
-        let (din, dout) = (net.in_degree(n), net.out_degree(n));
+        let (din, dout) = degrees[n.index()];
         w.write_all(b"    <node id=\"")?;
         write_escaped(w, &g.name)?;
         w.write_all(b"\"><data key=\"n_name\">")?;

@@ -13,10 +13,28 @@ use crate::network::{Gene, GeneNetwork, RawEdge, Regulation, Sign};
 use super::{ExportError, check_line_safe, interaction, mark_regulators};
 
 pub(crate) fn write(net: &GeneNetwork, w: &mut dyn Write) -> io::Result<()> {
+    let degrees = net.degrees();
     for (n, g) in net.genes() {
         check_line_safe(&g.name, "SIF")?;
-        if net.in_degree(n) == 0 && net.out_degree(n) == 0 {
-            writeln!(w, "{}", g.name)?;
+        if g.name.trim() != g.name {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "gene name {:?} starts or ends with white space, which SIF cannot \
+                     hold; write GraphML or Cytoscape.js JSON instead",
+                    g.name
+                ),
+            ));
+        }
+        if degrees[n.index()] == (0, 0) {
+            // A trailing tab keeps a name with spaces one field (readers split on
+            // tabs when a line has one, and drop trailing empty fields).
+            let tab = if g.name.contains(char::is_whitespace) {
+                "\t"
+            } else {
+                ""
+            };
+            writeln!(w, "{}{tab}", g.name)?;
         }
     }
     for (r, t, e) in net.regulations() {
@@ -34,17 +52,22 @@ pub(crate) fn write(net: &GeneNetwork, w: &mut dyn Write) -> io::Result<()> {
 /// Reads SIF. Edges have no score (1.0 each) and are ranked in file order; the
 /// interaction gives the sign (`activates`/`represses`/... or `+`/`-`; any other
 /// word, such as `pp`, is an unsigned edge). A line may list several targets.
-/// Fields are tab separated when the line holds a tab, else whitespace separated.
+/// Fields are tab separated when the line holds a tab (trailing empty fields
+/// dropped), else whitespace separated. SIF has no comments: every line counts.
 pub(crate) fn read(path: &Path) -> Result<GeneNetwork, ExportError> {
     let text = files::read_to_string(path)?;
     let mut genes = Vec::new();
     let mut edges = Vec::new();
     for (n, line) in text.lines().enumerate() {
-        if line.trim().is_empty() || line.starts_with('#') {
+        if line.trim().is_empty() {
             continue;
         }
         let fields: Vec<&str> = if line.contains('\t') {
-            line.split('\t').map(str::trim).collect()
+            let mut f: Vec<&str> = line.split('\t').map(str::trim).collect();
+            while f.last() == Some(&"") {
+                f.pop();
+            }
+            f
         } else {
             line.split_whitespace().collect()
         };

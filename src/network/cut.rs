@@ -15,6 +15,9 @@
 //! ```
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasher, Hasher};
+
+use rayon::prelude::*;
 
 /// Which edges to keep. The default keeps every edge: no threshold is principled
 /// for every method and data set, so cuts are the user's explicit choice.
@@ -78,28 +81,34 @@ impl Cut {
     pub(crate) fn select<'a>(
         &self,
         n: usize,
-        score: impl Fn(usize) -> f64,
-        ends: impl Fn(usize) -> (usize, usize),
-        name: impl Fn(usize) -> &'a str,
+        score: impl Fn(usize) -> f64 + Sync,
+        ends: impl Fn(usize) -> (usize, usize) + Sync,
+        name: impl Fn(usize) -> &'a str + Sync,
         is_tf: impl Fn(usize) -> bool,
     ) -> Vec<usize> {
-        let mut order: Vec<usize> = (0..n)
-            .filter(|&i| {
+        // (score, index) pairs sorted in place: the score comparison, which decides
+        // almost every pair, reads contiguous memory. The index is the last key, so
+        // the order is total and any sort (here a parallel one) gives the same result.
+        let mut order: Vec<(f64, usize)> = (0..n)
+            .filter_map(|i| {
                 let s = score(i);
-                !s.is_nan()
+                let keep = !s.is_nan()
                     && self.min_score.is_none_or(|m| s >= m)
-                    && (!self.tf_only || is_tf(ends(i).0))
+                    && (!self.tf_only || is_tf(ends(i).0));
+                keep.then_some((s, i))
             })
             .collect();
-        order.sort_unstable_by(|&a, &b| {
-            let (ra, ta) = ends(a);
-            let (rb, tb) = ends(b);
-            score(b)
-                .total_cmp(&score(a))
-                .then_with(|| name(ra).cmp(name(rb)))
-                .then_with(|| name(ta).cmp(name(tb)))
+        order.par_sort_unstable_by(|&(sa, a), &(sb, b)| {
+            sb.total_cmp(&sa)
+                .then_with(|| {
+                    let ((ra, ta), (rb, tb)) = (ends(a), ends(b));
+                    name(ra).cmp(name(rb)).then_with(|| name(ta).cmp(name(tb)))
+                })
+                .then(a.cmp(&b))
         });
-        let mut seen = HashSet::with_capacity(order.len());
+        let mut order: Vec<usize> = order.into_iter().map(|(_, i)| i).collect();
+        let mut seen: HashSet<(usize, usize), BuildPairHasher> =
+            HashSet::with_capacity_and_hasher(order.len(), BuildPairHasher);
         order.retain(|&i| seen.insert(ends(i)));
         if let Some(k) = self.per_target {
             let mut count: HashMap<usize, usize> = HashMap::new();
@@ -113,6 +122,42 @@ impl Cut {
             order.truncate(top);
         }
         order
+    }
+}
+
+/// Hashes a (regulator, target) pair of small integers: a multiply-xorshift mix
+/// (SplitMix64's finaliser) instead of SipHash, whose protection against chosen
+/// keys is not needed for gene ids and costs a third of the cut's time.
+#[derive(Clone, Copy, Default)]
+struct BuildPairHasher;
+
+#[derive(Default)]
+struct PairHasher(u64);
+
+impl BuildHasher for BuildPairHasher {
+    type Hasher = PairHasher;
+    fn build_hasher(&self) -> PairHasher {
+        PairHasher(0)
+    }
+}
+
+impl Hasher for PairHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+    fn write_usize(&mut self, x: usize) {
+        self.write_u64(x as u64);
+    }
+    fn write_u64(&mut self, x: u64) {
+        let mut z = (self.0 ^ x).wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        self.0 = z ^ (z >> 31);
+    }
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 

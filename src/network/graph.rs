@@ -137,10 +137,18 @@ impl GeneNetwork {
             signed: table.is_signed(),
             ..Default::default()
         };
+        // Table gene -> node, so the names are hashed once per gene, not per edge.
+        let mut node_of = vec![NodeIndex::end(); names.len()];
+        let mut node = |net: &mut GeneNetwork, g: usize| {
+            if node_of[g] == NodeIndex::end() {
+                node_of[g] = net.add_gene_flagged(&names[g], is_tf[g]);
+            }
+            node_of[g]
+        };
         for (rank, &i) in kept.iter().enumerate() {
             let e = edges[i];
-            let r = net.add_gene_flagged(&names[e.regulator], is_tf[e.regulator]);
-            let t = net.add_gene_flagged(&names[e.target], is_tf[e.target]);
+            let r = node(&mut net, e.regulator);
+            let t = node(&mut net, e.target);
             let mut reg = Regulation::new(e.score, e.sign);
             reg.rank = rank + 1;
             net.graph.add_edge(r, t, reg);
@@ -160,9 +168,10 @@ impl GeneNetwork {
                 (a.index(), b.index())
             })
             .collect();
+        let scores: Vec<f64> = edges.iter().map(|&e| self.graph[e].score).collect();
         let kept = cut.select(
             edges.len(),
-            |i| self.graph[edges[i]].score,
+            |i| scores[i],
             |i| ends[i],
             |g| self.graph[NodeIndex::new(g)].name.as_str(),
             |g| self.graph[NodeIndex::new(g)].is_tf,
@@ -315,6 +324,17 @@ impl GeneNetwork {
         self.graph
             .find_edge(regulator, target)
             .map(|e| &self.graph[e])
+    }
+
+    /// (in-degree, out-degree) of every gene, indexed by `NodeIndex::index()`; one
+    /// sequential pass over the edges, much faster than asking gene by gene.
+    pub fn degrees(&self) -> Vec<(usize, usize)> {
+        let mut d = vec![(0, 0); self.graph.node_bound()];
+        for e in self.graph.edge_references() {
+            d[e.target().index()].0 += 1;
+            d[e.source().index()].1 += 1;
+        }
+        d
     }
 
     /// Number of edges into a gene.

@@ -80,7 +80,7 @@ impl StatsParams {
                 self.damping
             )));
         }
-        if !(self.tolerance > 0.0) {
+        if self.tolerance.is_nan() || self.tolerance <= 0.0 {
             return Err(StatsError(format!(
                 "PageRank tolerance must be positive, got {}",
                 self.tolerance
