@@ -9,7 +9,7 @@ use grn::evaluate::{self, EvalOptions, GoldStandard, Metrics};
 use grn::export::plot;
 use grn::network::EdgeTable;
 
-use super::{Global, info, warn};
+use super::{Global, check_output, info, warn};
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
@@ -32,6 +32,11 @@ pub struct EvalArgs {
 }
 
 pub fn run(args: EvalArgs, global: &Global) -> Result<()> {
+    if let Some(out) = &args.plot {
+        let mut inputs: Vec<&std::path::Path> = args.pred.iter().map(PathBuf::as_path).collect();
+        inputs.push(&args.gold);
+        check_output(out, &inputs)?;
+    }
     let gold = GoldStandard::read(&args.gold)?;
     let opts = EvalOptions {
         undirected: args.undirected,

@@ -83,6 +83,10 @@ impl NetworkArgs {
     }
 }
 
+/// Above this many edges `dot` layout takes long (measured: 1,000 edges, 70 s),
+/// worth a note before rendering.
+const SLOW_LAYOUT_EDGES: usize = 500;
+
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     #[command(flatten)]
@@ -139,6 +143,17 @@ pub fn run(args: ExportArgs, global: &Global) -> Result<()> {
         ),
     );
     if let Some((ext, drawing)) = rendered {
+        if net.n_regulations() > SLOW_LAYOUT_EDGES {
+            info(
+                global,
+                &format!(
+                    "laying out {} edges with Graphviz dot can take minutes (1,000 took 70 s \
+                     on a 2-core machine); --top 200 or --per-target 2 keeps the drawing \
+                     readable",
+                    net.n_regulations()
+                ),
+            );
+        }
         export::render_dot(&args.output, &ext, &drawing)?;
         info(global, &format!("drawn to {}", drawing.display()));
     }
