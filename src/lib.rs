@@ -10,6 +10,7 @@
 //! progress of long work through a [`Progress`] callback.
 
 pub mod evaluate;
+pub mod export;
 pub mod expression;
 pub mod files;
 pub mod infer;

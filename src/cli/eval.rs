@@ -5,10 +5,11 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use grn::evaluate::{self, EvalOptions, GoldStandard};
+use grn::evaluate::{self, EvalOptions, GoldStandard, Metrics};
+use grn::export::plot;
 use grn::network::EdgeTable;
 
-use super::{Global, warn};
+use super::{Global, check_output, info, warn};
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
@@ -16,42 +17,90 @@ pub struct EvalArgs {
     #[arg(long, short, value_name = "FILE")]
     gold: PathBuf,
     /// Predicted network: regulator, target, score (our `grn infer` output, or any
-    /// tab-separated edge list).
-    #[arg(long, short, value_name = "FILE")]
-    pred: PathBuf,
+    /// tab-separated edge list). Repeat to compare several predictions.
+    #[arg(long, short, value_name = "FILE", required = true)]
+    pred: Vec<PathBuf>,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
     /// Ignore edge direction.
     #[arg(long)]
     undirected: bool,
+    /// Draw the precision-recall and ROC curves of every prediction into this SVG.
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<PathBuf>,
 }
 
-pub fn run(args: EvalArgs, _global: &Global) -> Result<()> {
+pub fn run(args: EvalArgs, global: &Global) -> Result<()> {
+    if let Some(out) = &args.plot {
+        let mut inputs: Vec<&std::path::Path> = args.pred.iter().map(PathBuf::as_path).collect();
+        inputs.push(&args.gold);
+        check_output(out, &inputs)?;
+    }
     let gold = GoldStandard::read(&args.gold)?;
-    let pred = EdgeTable::read_tsv(&args.pred)?;
     let opts = EvalOptions {
         undirected: args.undirected,
     };
-    let m = evaluate::score(&gold, &pred, &opts)
-        .with_context(|| format!("cannot score {}", args.pred.display()))?;
-    if m.n_predicted == 0 {
-        warn(&format!(
-            "no predicted pair of {} names two genes of the gold standard; check that \
-             both use the same gene identifiers",
-            args.pred.display()
-        ));
+    let mut scored: Vec<(String, Metrics, Option<evaluate::Curves>)> = Vec::new();
+    for path in &args.pred {
+        let pred = EdgeTable::read_tsv(path)?;
+        let m = evaluate::score(&gold, &pred, &opts)
+            .with_context(|| format!("cannot score {}", path.display()))?;
+        if m.n_predicted == 0 {
+            warn(&format!(
+                "no predicted pair of {} names two genes of the gold standard; check that \
+                 both use the same gene identifiers",
+                path.display()
+            ));
+        }
+        let curves = match &args.plot {
+            Some(_) => Some(evaluate::curves(&gold, &pred, &opts)?),
+            None => None,
+        };
+        scored.push((path.display().to_string(), m, curves));
     }
-    if args.json {
-        println!("{}", serde_json::to_string(&m)?);
+    if let Some(out) = &args.plot {
+        let series: Vec<plot::Series> = scored
+            .iter()
+            .map(|(label, metrics, curves)| plot::Series {
+                label,
+                curves: curves.as_ref().expect("curves computed when plotting"),
+                metrics,
+            })
+            .collect();
+        plot::save_svg(out, &series).with_context(|| format!("cannot plot {}", out.display()))?;
+        info(global, &format!("curves drawn to {}", out.display()));
+    }
+    if let [(_, m, _)] = scored.as_slice() {
+        if args.json {
+            println!("{}", serde_json::to_string(m)?);
+        } else {
+            println!("AUROC\t{:.6}", m.auroc);
+            println!("AUPR\t{:.6}", m.aupr);
+            println!("EPR\t{:.6}", m.epr);
+            println!(
+                "pairs\t{} ({} true, {} genes, {} predicted)",
+                m.n_pairs, m.n_true, m.n_genes, m.n_predicted
+            );
+        }
+    } else if args.json {
+        let rows: Vec<serde_json::Value> = scored
+            .iter()
+            .map(|(label, m, _)| {
+                let mut v = serde_json::to_value(m).expect("metrics serialise");
+                v["prediction"] = label.clone().into();
+                v
+            })
+            .collect();
+        println!("{}", serde_json::to_string(&rows)?);
     } else {
-        println!("AUROC\t{:.6}", m.auroc);
-        println!("AUPR\t{:.6}", m.aupr);
-        println!("EPR\t{:.6}", m.epr);
-        println!(
-            "pairs\t{} ({} true, {} genes, {} predicted)",
-            m.n_pairs, m.n_true, m.n_genes, m.n_predicted
-        );
+        println!("prediction\tAUROC\tAUPR\tEPR\tpredicted");
+        for (label, m, _) in &scored {
+            println!(
+                "{label}\t{:.6}\t{:.6}\t{:.6}\t{}",
+                m.auroc, m.aupr, m.epr, m.n_predicted
+            );
+        }
     }
     Ok(())
 }

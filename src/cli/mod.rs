@@ -2,8 +2,10 @@
 //! algorithm lives here; every subcommand maps its flags onto library parameters.
 
 mod eval;
+mod export;
 mod infer;
 mod simulate;
+mod stats;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -43,6 +45,10 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Simulate expression data from a known (given or random) network.
     Simulate(simulate::SimulateArgs),
+    /// Write a network (with optional cuts) as GraphML, DOT, SIF, Cytoscape.js JSON or TSV.
+    Export(export::ExportArgs),
+    /// Summarise a network: degrees, hubs, components, feed-forward and feedback loops.
+    Stats(stats::StatsArgs),
 }
 
 /// Runs the parsed command.
@@ -58,6 +64,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Infer(a) => infer::run(a, &global),
         Command::Eval(a) => eval::run(a, &global),
         Command::Simulate(a) => simulate::run(a, &global),
+        Command::Export(a) => export::run(a, &global),
+        Command::Stats(a) => stats::run(a, &global),
     })
 }
 

@@ -223,7 +223,9 @@ impl EdgeTable {
             write!(
                 w,
                 "{}\t{}\t{}",
-                self.genes[e.regulator], self.genes[e.target], e.score
+                quote_name(&self.genes[e.regulator]),
+                quote_name(&self.genes[e.target]),
+                e.score
             )?;
             if signed {
                 write!(w, "\t{}", e.sign.as_str())?;
@@ -269,10 +271,8 @@ impl EdgeTable {
             if line.trim().is_empty() || line.starts_with('#') {
                 continue;
             }
-            let fields: Vec<&str> = line
-                .split('\t')
-                .map(|f| f.trim().trim_matches('"'))
-                .collect();
+            let unquoted: Vec<std::borrow::Cow<str>> = line.split('\t').map(unquote_name).collect();
+            let fields: Vec<&str> = unquoted.iter().map(|f| f.as_ref()).collect();
             if fields.len() < 3 {
                 return Err(invalid(
                     line_no,
@@ -329,6 +329,30 @@ impl EdgeTable {
     }
 }
 
+/// A name as a TSV field: quoted CSV-style (`"` doubled) when reading it back
+/// would otherwise change it (surrounding quotes or spaces, or a leading `#` that
+/// would start a comment line).
+fn quote_name(name: &str) -> std::borrow::Cow<'_, str> {
+    let needs = name.starts_with(['"', '#']) || name.ends_with('"') || name.trim() != name;
+    if needs {
+        format!("\"{}\"", name.replace('"', "\"\"")).into()
+    } else {
+        name.into()
+    }
+}
+
+/// A TSV field as written by [`quote_name`] or by pandas/R: surrounding spaces
+/// dropped, and a quoted field unquoted with `""` read as `"`. Quotes inside an
+/// unquoted field are part of the name.
+fn unquote_name(field: &str) -> std::borrow::Cow<'_, str> {
+    let f = field.trim();
+    if f.len() >= 2 && f.starts_with('"') && f.ends_with('"') {
+        f[1..f.len() - 1].replace("\"\"", "\"").into()
+    } else {
+        f.into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -382,6 +406,30 @@ mod tests {
                 .collect()
         };
         assert_eq!(show(&t), show(&back));
+    }
+
+    #[test]
+    fn names_with_quotes_spaces_and_hashes_round_trip() {
+        let names = ["say \"hi\"", "\"quoted\"", " padded ", "#hash", "plain"];
+        let genes: Arc<[String]> = names.map(String::from).into();
+        let mut t = EdgeTable::new(genes, false);
+        for i in 0..names.len() {
+            t.push(
+                i,
+                (i + 1) % names.len(),
+                1.0 - i as f64 / 10.0,
+                Sign::Unknown,
+            );
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("q.tsv");
+        t.save_tsv(&p).unwrap();
+        let back = EdgeTable::read_tsv(&p).unwrap();
+        assert_eq!(back.len(), names.len());
+        for (a, b) in t.iter().zip(back.iter()) {
+            assert_eq!(t.genes()[a.regulator], back.genes()[b.regulator]);
+            assert_eq!(t.genes()[a.target], back.genes()[b.target]);
+        }
     }
 
     #[test]

@@ -1,0 +1,210 @@
+//! Precision-recall and ROC curves of one or several predictions, drawn as one SVG
+//! with plotters: PR on the left, ROC on the right, AUPR/AUROC in the legends and the
+//! random-predictor baselines dashed.
+//!
+//! PR curves are drawn as steps (precision is constant between two recall levels),
+//! the shape whose area is the average precision that [`evaluate::score`] reports;
+//! ROC curves are straight segments, whose area is the AUROC. Points closer than a
+//! thousandth of the axis to the last drawn one are skipped (below a pixel at the
+//! drawn size), so a million-pair prediction still gives a small file.
+//!
+//! [`evaluate::score`]: crate::evaluate::score
+
+use std::path::Path;
+
+use plotters::prelude::*;
+
+use crate::evaluate::{Curves, Metrics};
+use crate::files::{self, FileError};
+
+/// One prediction to draw.
+#[derive(Debug, Clone, Copy)]
+pub struct Series<'a> {
+    /// Legend label (e.g. the file name).
+    pub label: &'a str,
+    /// Its curves.
+    pub curves: &'a Curves,
+    /// Its scores, shown in the legend; `n_true / n_pairs` gives the PR baseline.
+    pub metrics: &'a Metrics,
+}
+
+/// Why the plot could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    /// Nothing to draw.
+    #[error("no prediction to plot")]
+    Empty,
+    /// Drawing failed.
+    #[error("cannot draw the plot: {0}")]
+    Draw(String),
+    /// Writing the file failed.
+    #[error(transparent)]
+    File(#[from] FileError),
+}
+
+/// Okabe & Ito (2008) colour-blind-safe palette (black left for the baselines).
+const PALETTE: [RGBColor; 7] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(240, 228, 66),
+];
+
+/// Size of the whole figure in pixels (two square-ish panels).
+const SIZE: (u32, u32) = (1200, 560);
+
+/// Drops points closer than `RESOLUTION` (fraction of the unit axes) to the last
+/// kept one; the first and last points are always kept.
+fn thin(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    const RESOLUTION: f64 = 1e-3;
+    let mut out: Vec<(f64, f64)> = Vec::new();
+    for (i, &p) in points.iter().enumerate() {
+        let keep = match out.last() {
+            None => true,
+            Some(&(x, y)) => {
+                i + 1 == points.len()
+                    || (p.0 - x).abs() > RESOLUTION
+                    || (p.1 - y).abs() > RESOLUTION
+            }
+        };
+        if keep {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// The PR curve as steps: precision p_i holds over recall (r_{i-1}, r_i].
+fn pr_steps(pr: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let mut out = Vec::with_capacity(2 * pr.len() + 1);
+    let mut last_r = 0.0;
+    for &(r, p) in pr {
+        out.push((last_r, p));
+        out.push((r, p));
+        last_r = r;
+    }
+    out
+}
+
+fn draw_err<E: std::fmt::Debug>(e: E) -> PlotError {
+    PlotError::Draw(format!("{e:?}"))
+}
+
+/// Draws the curves into an SVG string.
+pub fn render_svg(series: &[Series]) -> Result<String, PlotError> {
+    if series.is_empty() {
+        return Err(PlotError::Empty);
+    }
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(draw_err)?;
+        let (left, right) = root.split_horizontally(SIZE.0 / 2);
+        let panels = [
+            (left, "Precision-recall", "Recall", "Precision", true),
+            (
+                right,
+                "ROC",
+                "False positive rate",
+                "True positive rate",
+                false,
+            ),
+        ];
+        for (area, title, x_desc, y_desc, is_pr) in panels {
+            let mut chart = ChartBuilder::on(&area)
+                .caption(title, ("sans-serif", 22))
+                .margin(12)
+                .x_label_area_size(40)
+                .y_label_area_size(50)
+                .build_cartesian_2d(0.0..1.0, 0.0..1.0)
+                .map_err(draw_err)?;
+            chart
+                .configure_mesh()
+                .x_desc(x_desc)
+                .y_desc(y_desc)
+                .light_line_style(WHITE)
+                .draw()
+                .map_err(draw_err)?;
+            for (i, s) in series.iter().enumerate() {
+                let colour = PALETTE[i % PALETTE.len()];
+                let (points, label) = if is_pr {
+                    (
+                        thin(&pr_steps(&s.curves.pr)),
+                        format!("{} (AUPR {:.3})", s.label, s.metrics.aupr),
+                    )
+                } else {
+                    (
+                        thin(&s.curves.roc),
+                        format!("{} (AUROC {:.3})", s.label, s.metrics.auroc),
+                    )
+                };
+                chart
+                    .draw_series(LineSeries::new(points, colour.stroke_width(2)))
+                    .map_err(draw_err)?
+                    .label(label)
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
+                    });
+            }
+            // Random predictor: precision = density of true pairs; TPR = FPR.
+            let m = series[0].metrics;
+            let density = m.n_true as f64 / m.n_pairs.max(1) as f64;
+            let baseline = if is_pr {
+                vec![(0.0, density), (1.0, density)]
+            } else {
+                vec![(0.0, 0.0), (1.0, 1.0)]
+            };
+            chart
+                .draw_series(DashedLineSeries::new(
+                    baseline,
+                    6,
+                    4,
+                    BLACK.mix(0.5).stroke_width(1),
+                ))
+                .map_err(draw_err)?
+                .label("random")
+                .legend(|(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.5).stroke_width(1))
+                });
+            chart
+                .configure_series_labels()
+                .position(if is_pr {
+                    SeriesLabelPosition::UpperRight
+                } else {
+                    SeriesLabelPosition::LowerRight
+                })
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK.mix(0.3))
+                .draw()
+                .map_err(draw_err)?;
+        }
+        root.present().map_err(draw_err)?;
+    }
+    Ok(svg)
+}
+
+/// Draws the curves into an SVG file, atomically.
+pub fn save_svg(path: &Path, series: &[Series]) -> Result<(), PlotError> {
+    let svg = render_svg(series)?;
+    files::write_atomic(path, |w| w.write_all(svg.as_bytes()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_and_thinning() {
+        let steps = pr_steps(&[(0.5, 1.0), (1.0, 0.5)]);
+        assert_eq!(steps, [(0.0, 1.0), (0.5, 1.0), (0.5, 0.5), (1.0, 0.5)]);
+        let dense: Vec<(f64, f64)> = (0..=100_000).map(|i| (i as f64 / 1e5, 0.5)).collect();
+        let thinned = thin(&dense);
+        assert!(thinned.len() <= 1001 + 1, "{}", thinned.len());
+        assert_eq!(thinned.last(), Some(&(1.0, 0.5)));
+        assert_eq!(thinned[0], (0.0, 0.5));
+    }
+}
