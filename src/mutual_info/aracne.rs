@@ -377,8 +377,10 @@ mod tests {
     fn threshold_controls_false_edges_on_independent_genes() {
         let rows: Vec<Vec<f32>> = (0..30).map(|s| bivariate(100, 0.0, s).0).collect();
         let values = crate::mutual_info::testing::matrix(&rows);
-        let mut p = AracneParams::default();
-        p.null_pairs = 20_000;
+        let p = AracneParams {
+            null_pairs: 20_000,
+            ..Default::default()
+        };
         let mi_params = MiParams {
             estimator: Estimator::Gaussian,
             ..Default::default()

@@ -72,10 +72,10 @@ pub fn clr(mi: &PairMatrix) -> PairMatrix {
         .zip(regs.par_iter())
         .enumerate()
         .for_each(|(row, (scores, &r))| {
-            for g in 0..n_genes {
+            for (g, (s, &v)) in scores.iter_mut().zip(mi.row(row)).enumerate() {
                 if g != r {
-                    let v = f64::from(mi.row(row)[g]);
-                    scores[g] = z(r, v).hypot(z(g, v)) as f32;
+                    let v = f64::from(v);
+                    *s = z(r, v).hypot(z(g, v)) as f32;
                 }
             }
         });
