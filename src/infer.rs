@@ -340,8 +340,8 @@ fn scores(
     let mi = || mutual_info::mi_matrix(values, &regs, &params.mi, params.seed, progress);
     Ok(match method {
         Method::Relevance => mi()?.edges(&genes, top),
-        Method::Clr => clr::clr(&mi()?).edges(&genes, top),
-        Method::Mrnet => mrnet::mrnet(&mi()?).edges(&genes, top),
+        Method::Clr => clr::clr(mi()?).edges(&genes, top),
+        Method::Mrnet => mrnet::mrnet(mi()?).edges(&genes, top),
         Method::Aracne => aracne::aracne(
             values,
             &regs,

@@ -34,7 +34,7 @@
 //!     mi.values_mut()[[i, j]] = v;
 //!     mi.values_mut()[[j, i]] = v;
 //! }
-//! let kept = dpi(&mi, 0.0, 0.0);
+//! let kept = dpi(mi, 0.0, 0.0);
 //! assert_eq!(kept.get(0, 2), 0.0);
 //! assert_eq!(kept.get(0, 1), 0.9);
 //! ```
@@ -126,7 +126,7 @@ pub fn aracne(
     let threshold = mi_threshold(values, mi_params, params, seed)?;
     if params.bootstraps == 0 {
         let mi = mi_matrix(values, regs, mi_params, seed, progress)?;
-        return Ok(dpi(&mi, threshold, params.dpi_eps));
+        return Ok(dpi(mi, threshold, params.dpi_eps));
     }
     let (n_genes, n) = values.dim();
     let mut count = Array2::<u32>::zeros((regs.len(), n_genes));
@@ -141,7 +141,7 @@ pub fn aracne(
             .as_standard_layout()
             .into_owned();
         let mi = mi_matrix(resampled.view(), regs, mi_params, seed, &crate::Quiet)?;
-        let kept = dpi(&mi, threshold, params.dpi_eps);
+        let kept = dpi(mi, threshold, params.dpi_eps);
         ndarray::Zip::from(&mut count)
             .and(&mut sum)
             .and(kept.values())
@@ -254,8 +254,9 @@ fn tail_quantile(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// The data processing inequality on the pairs with MI above `threshold`: returns
-/// their MI where they survive every triangle, 0 elsewhere.
-pub fn dpi(mi: &PairMatrix, threshold: f64, eps: f64) -> PairMatrix {
+/// their MI where they survive every triangle, 0 elsewhere. Works in place, with one
+/// bit per pair for the decisions.
+pub fn dpi(mut mi: PairMatrix, threshold: f64, eps: f64) -> PairMatrix {
     let regs = mi.regulators().to_vec();
     let n_genes = mi.n_genes();
     let keep = |v: f32| f64::from(v) > threshold;
@@ -271,17 +272,16 @@ pub fn dpi(mi: &PairMatrix, threshold: f64, eps: f64) -> PairMatrix {
         })
         .collect();
     let factor = (1.0 - eps) as f32;
-    let mut out = PairMatrix::zeros(regs.clone(), n_genes);
-    out.values_mut()
-        .as_slice_mut()
-        .expect("standard layout")
-        .par_chunks_mut(n_genes.max(1))
-        .zip(regs.par_iter())
+    let words = n_genes.div_ceil(64);
+    let removed: Vec<Vec<u64>> = regs
+        .par_iter()
         .enumerate()
-        .for_each(|(row, (scores, &r))| {
+        .map(|(row, &r)| {
+            let mut bits = vec![0u64; words];
             for g in 0..n_genes {
                 let v = mi.row(row)[g];
                 if g == r || !keep(v) {
+                    bits[g / 64] |= 1 << (g % 64);
                     continue;
                 }
                 let (a, b) = (&neighbours[r], &neighbours[g]);
@@ -303,12 +303,26 @@ pub fn dpi(mi: &PairMatrix, threshold: f64, eps: f64) -> PairMatrix {
                         }
                     }
                 }
-                if survives {
-                    scores[g] = v;
+                if !survives {
+                    bits[g / 64] |= 1 << (g % 64);
+                }
+            }
+            bits
+        })
+        .collect();
+    mi.values_mut()
+        .as_slice_mut()
+        .expect("standard layout")
+        .par_chunks_mut(n_genes.max(1))
+        .zip(removed.par_iter())
+        .for_each(|(scores, bits)| {
+            for (g, s) in scores.iter_mut().enumerate() {
+                if bits[g / 64] >> (g % 64) & 1 == 1 {
+                    *s = 0.0;
                 }
             }
         });
-    out
+    mi
 }
 
 #[cfg(test)]
@@ -334,17 +348,17 @@ mod tests {
     fn dpi_removes_weakest_edge_of_each_triangle_and_respects_tolerance() {
         let pairs = [(0, 1, 0.9f32), (1, 2, 0.8), (0, 2, 0.7), (2, 3, 0.3)];
         let m = symmetric(4, vec![0, 1, 2, 3], &pairs);
-        let k = dpi(&m, 0.0, 0.0);
+        let k = dpi(m.clone(), 0.0, 0.0);
         assert_eq!(k.get(0, 2), 0.0);
         assert_eq!(k.get(2, 0), 0.0);
         assert_eq!((k.get(0, 1), k.get(1, 2), k.get(3, 2)), (0.9, 0.8, 0.3));
         // 0.7 >= 0.8 * (1 - 0.15): tolerated.
-        assert_eq!(dpi(&m, 0.0, 0.15).get(0, 2), 0.7);
+        assert_eq!(dpi(m.clone(), 0.0, 0.15).get(0, 2), 0.7);
         // The threshold removes 2 - 3, and the triangle no longer needs checking
         // once 1 - 2 is below it.
-        let t = dpi(&m, 0.75, 0.0);
+        let t = dpi(m.clone(), 0.75, 0.0);
         assert_eq!((t.get(2, 3), t.get(0, 2)), (0.0, 0.0));
-        let t = dpi(&m, 0.85, 0.0);
+        let t = dpi(m, 0.85, 0.0);
         assert_eq!((t.get(0, 1), t.get(1, 2)), (0.9, 0.0));
     }
 
@@ -353,7 +367,7 @@ mod tests {
         // Regulators 0, 1; gene 2 targeted by both; the indirect 0 -> 2 goes.
         let pairs = [(0, 1, 0.9f32), (1, 2, 0.8), (0, 2, 0.5), (2, 3, 0.99)];
         let m = symmetric(4, vec![0, 1], &pairs);
-        let k = dpi(&m, 0.0, 0.0);
+        let k = dpi(m.clone(), 0.0, 0.0);
         assert_eq!(k.get(0, 2), 0.0);
         assert_eq!(k.get(1, 2), 0.8);
         assert_eq!(k.get(1, 0), 0.9);

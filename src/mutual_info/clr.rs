@@ -14,7 +14,7 @@
 //!     mi.values_mut()[[i, j]] = v;
 //!     mi.values_mut()[[j, i]] = v;
 //! }
-//! let s = clr(&mi);
+//! let s = clr(mi);
 //! assert!(s.get(0, 1) > 0.0 && s.get(0, 1) == s.get(1, 0));
 //! assert_eq!(s.get(0, 2), 0.0); // below both genes' means
 //! ```
@@ -39,8 +39,8 @@ fn moments(values: impl Iterator<Item = f32>) -> (f64, f64) {
     (mean, (sum2 / n - mean * mean).max(0.0).sqrt())
 }
 
-/// CLR scores from an MI matrix.
-pub fn clr(mi: &PairMatrix) -> PairMatrix {
+/// CLR scores from an MI matrix, computed in place (no second matrix).
+pub fn clr(mut mi: PairMatrix) -> PairMatrix {
     let n_genes = mi.n_genes();
     let regs = mi.regulators().to_vec();
     let background: Vec<(f64, f64)> = (0..n_genes)
@@ -64,22 +64,22 @@ pub fn clr(mi: &PairMatrix) -> PairMatrix {
             0.0
         }
     };
-    let mut out = PairMatrix::zeros(regs.clone(), n_genes);
-    out.values_mut()
+    mi.values_mut()
         .as_slice_mut()
         .expect("standard layout")
         .par_chunks_mut(n_genes.max(1))
         .zip(regs.par_iter())
-        .enumerate()
-        .for_each(|(row, (scores, &r))| {
-            for (g, (s, &v)) in scores.iter_mut().zip(mi.row(row)).enumerate() {
-                if g != r {
-                    let v = f64::from(v);
-                    *s = z(r, v).hypot(z(g, v)) as f32;
-                }
+        .for_each(|(scores, &r)| {
+            for (g, s) in scores.iter_mut().enumerate() {
+                let v = f64::from(*s);
+                *s = if g == r {
+                    0.0
+                } else {
+                    z(r, v).hypot(z(g, v)) as f32
+                };
             }
         });
-    out
+    mi
 }
 
 #[cfg(test)]
@@ -103,7 +103,7 @@ mod tests {
             mi.values_mut()[[i, j]] = v;
             mi.values_mut()[[j, i]] = v;
         }
-        let s = clr(&mi);
+        let s = clr(mi);
         let z = |v: f64, bg: [f64; 3]| {
             let m = bg.iter().sum::<f64>() / 3.0;
             let sd = (bg.iter().map(|b| (b - m).powi(2)).sum::<f64>() / 3.0).sqrt();
@@ -126,7 +126,7 @@ mod tests {
                 mi.values_mut()[[r, g]] = v;
             }
         }
-        let s = clr(&mi);
+        let s = clr(mi);
         assert_eq!(s.get(0, 1), s.get(1, 0));
         // Gene 2's background is its column {0.2, 0.6}: 0.6 is one sd above.
         let z_tf = |v: f64, bg: [f64; 3]| {
@@ -142,7 +142,7 @@ mod tests {
     fn constant_background_gives_zero_not_nan() {
         let mut mi = PairMatrix::zeros(vec![0, 1, 2], 3);
         mi.values_mut().fill(0.5);
-        let s = clr(&mi);
+        let s = clr(mi);
         assert!(s.values().iter().all(|&v| v == 0.0));
     }
 }

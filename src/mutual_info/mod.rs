@@ -4,10 +4,12 @@
 //!
 //! Every scorer fills a [`PairMatrix`]: one row per regulator, one column per gene,
 //! `f32` scores. MI is symmetric, so a pair of two regulators is computed once and
-//! both directions get the score. The matrix is the memory peak: 4 bytes x
+//! both directions get the score. That one matrix is the memory peak: 4 bytes x
 //! regulators x genes (1.6 GB for 20,000 genes all regulating; 144 MB with 1,800
-//! TFs). [`PairMatrix::edges`] streams it into an [`EdgeTable`] and with `top` keeps
-//! only the best edges in a bounded heap, so the edge list never holds every pair.
+//! TFs); CLR, ARACNe's DPI and MRNET transform it in place. [`PairMatrix::edges`]
+//! streams it into an [`crate::network::EdgeTable`] and with `top` keeps only the
+//! best edges in a bounded heap, so the edge list never holds every pair (without
+//! `top` it costs 17 bytes per non-zero pair).
 //!
 //! | step | reference | cost (g genes, r regulators, n samples) |
 //! |---|---|---|
@@ -31,7 +33,7 @@
 //! let params = MiParams { estimator: Estimator::Empirical, ..Default::default() };
 //! let mi = mutual_info::mi_matrix(values.view(), &[0, 1, 2], &params, 0, &grn::Quiet).unwrap();
 //! assert!(mi.pair(0, 1).unwrap() > 5.0 * mi.pair(0, 2).unwrap());
-//! let scores = clr::clr(&mi);
+//! let scores = clr::clr(mi);
 //! assert!(scores.pair(0, 1).unwrap() > scores.pair(0, 2).unwrap());
 //! ```
 

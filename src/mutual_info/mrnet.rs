@@ -16,7 +16,7 @@
 //!     mi.values_mut()[[i, j]] = v;
 //!     mi.values_mut()[[j, i]] = v;
 //! }
-//! let s = mrnet(&mi);
+//! let s = mrnet(mi);
 //! assert_eq!(s.get(0, 1), 0.9);
 //! assert!(s.get(2, 1) < 0.1 + 1e-6);
 //! ```
@@ -64,20 +64,21 @@ fn select(mi: &PairMatrix, target: usize) -> Vec<(usize, f32)> {
     selected
 }
 
-/// MRNET scores from an MI matrix.
-pub fn mrnet(mi: &PairMatrix) -> PairMatrix {
+/// MRNET scores from an MI matrix, which is reused for them (no second matrix).
+pub fn mrnet(mi: PairMatrix) -> PairMatrix {
     let per_target: Vec<Vec<(usize, f32)>> = (0..mi.n_genes())
         .into_par_iter()
-        .map(|g| select(mi, g))
+        .map(|g| select(&mi, g))
         .collect();
-    let mut out = PairMatrix::zeros(mi.regulators().to_vec(), mi.n_genes());
+    let mut out = mi;
+    out.values_mut().fill(0.0);
     for (g, picks) in per_target.into_iter().enumerate() {
         for (r, s) in picks {
             let row = out.row_of(r).expect("selected from regulators");
             out.values_mut()[[row, g]] = s;
         }
     }
-    let regs = mi.regulators().to_vec();
+    let regs = out.regulators().to_vec();
     for (ra, &a) in regs.iter().enumerate() {
         for (rb, &b) in regs.iter().enumerate().skip(ra + 1) {
             let v = out.values()[[ra, b]].max(out.values()[[rb, a]]);
@@ -130,7 +131,7 @@ mod tests {
                 mi.values_mut()[[j, i]] = v;
             }
         }
-        let s = mrnet(&mi);
+        let s = mrnet(mi);
         assert_eq!(s.get(0, 2), 0.8);
         assert_eq!(s.get(1, 2), 0.0);
         // 0 -> 1 and 1 -> 0 are both first picks with MI 2.0.
