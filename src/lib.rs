@@ -9,11 +9,13 @@
 //! Library code never prints: it returns values and typed errors, and reports
 //! progress of long work through a [`Progress`] callback.
 
+pub mod consensus;
 pub mod evaluate;
 pub mod export;
 pub mod expression;
 pub mod files;
 pub mod infer;
+pub mod mutual_info;
 pub mod network;
 pub mod random;
 pub mod simulate;

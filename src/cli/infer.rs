@@ -7,6 +7,8 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use grn::infer::{self, InferParams, Method};
+use grn::mutual_info::aracne::AracneParams;
+use grn::mutual_info::{Estimator, MiParams};
 
 use super::{Bar, ExpressionArgs, Global, check_output, info};
 
@@ -26,7 +28,35 @@ pub struct InferArgs {
     /// Keep only the N highest-scoring edges.
     #[arg(long, value_name = "N")]
     top: Option<usize>,
-    /// Output edge list (TSV: regulator, target, score; `.gz` to compress).
+    /// MI estimator of relevance, clr, aracne and mrnet: gaussian, empirical,
+    /// miller-madow, shrink, bspline (Daub et al. 2004, the CLR paper's) or ksg.
+    #[arg(long, value_name = "NAME", default_value_t = Estimator::default())]
+    mi_estimator: Estimator,
+    /// Bins of the binned and B-spline estimators (default: floor(sqrt(samples)) for
+    /// binned, as minet; 10 for B-splines, as Daub et al. 2004).
+    #[arg(long, value_name = "N")]
+    bins: Option<usize>,
+    /// Order of the B-splines.
+    #[arg(long, value_name = "K", default_value_t = MiParams::DAUB_ORDER)]
+    spline_order: usize,
+    /// Neighbours of the KSG estimator (Kraskov et al. 2004).
+    #[arg(long, value_name = "K", default_value_t = MiParams::KRASKOV_K)]
+    ksg_k: usize,
+    /// ARACNe: data processing inequality tolerance in [0, 1).
+    #[arg(long, value_name = "EPS", default_value_t = AracneParams::lachmann2016().dpi_eps)]
+    dpi_eps: f64,
+    /// ARACNe: p-value of the MI threshold from a permutation null (as ARACNe-AP;
+    /// 1 keeps every pair).
+    #[arg(long, value_name = "P", default_value_t = AracneParams::lachmann2016().pvalue)]
+    pvalue: f64,
+    /// ARACNe: bootstraps combined by ARACNe-AP's Poisson consensus (0: one run).
+    #[arg(long, value_name = "N", default_value_t = AracneParams::lachmann2016().bootstraps)]
+    bootstraps: usize,
+    /// Methods combined by `--method consensus`, comma separated [default:
+    /// genie3,clr,aracne].
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    members: Vec<Method>,
+    /// Output edge list (TSV: regulator, target, score, sign; `.gz` to compress).
     #[arg(long, short, value_name = "FILE")]
     output: PathBuf,
 }
@@ -40,6 +70,23 @@ pub fn run(args: InferArgs, global: &Global) -> Result<()> {
         trees: args.trees,
         seed: args.seed,
         top: args.top,
+        mi: MiParams {
+            estimator: args.mi_estimator,
+            bins: args.bins,
+            spline_order: args.spline_order,
+            ksg_k: args.ksg_k,
+        },
+        aracne: AracneParams {
+            dpi_eps: args.dpi_eps,
+            pvalue: args.pvalue,
+            bootstraps: args.bootstraps,
+            ..AracneParams::default()
+        },
+        members: if args.members.is_empty() {
+            Method::DEFAULT_MEMBERS.to_vec()
+        } else {
+            args.members
+        },
     };
     let bar = Bar::new(global);
     let edges = infer::infer(&matrix, &regulators, &params, &bar)?;
