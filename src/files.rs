@@ -88,9 +88,13 @@ where
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let tmp = tempfile::Builder::new()
-        .prefix(".grn-")
-        .suffix(".tmp")
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".grn-").suffix(".tmp");
+    // Temporary files are private (0600); results are ordinary files, readable as
+    // if created under the usual umask 022.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    let tmp = builder
         .tempfile_in(dir)
         .map_err(|e| FileError::new(path, e))?;
     let result = (|| -> io::Result<()> {
@@ -137,6 +141,17 @@ mod tests {
         assert!(err.is_err());
         assert!(!out.exists());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn results_are_readable_by_others() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out.tsv");
+        write_atomic(&out, |w| w.write_all(b"x")).unwrap();
+        let mode = std::fs::metadata(&out).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o644);
     }
 
     #[test]

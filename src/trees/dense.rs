@@ -122,16 +122,35 @@ const STEP: usize = 4;
 const _: () = assert!(MAX_BINS.is_multiple_of(STEP), "the scan reads whole steps");
 
 fn scan(hist: &mut LaneHist, n_bins: usize, scale: f64, node: &NodeTotals) -> [Lane; LANES] {
+    // With leaves of one sample a threshold is allowed exactly when it separates,
+    // which saves the separate test in the loop.
+    let whole = node.min_leaf <= 1;
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2, checked just above.
-        return unsafe { scan_avx2(hist, n_bins, scale, node) };
+        return unsafe {
+            if whole {
+                scan_avx2::<true>(hist, n_bins, scale, node)
+            } else {
+                scan_avx2::<false>(hist, n_bins, scale, node)
+            }
+        };
     }
-    scan_lanes(hist, n_bins, scale, node)
+    if whole {
+        scan_lanes::<true>(hist, n_bins, scale, node)
+    } else {
+        scan_lanes::<false>(hist, n_bins, scale, node)
+    }
 }
 
-/// Merges the per-position bests of one lane.
-fn merge(candidates: [Lane; STEP]) -> Lane {
+/// Merges the per-position bests of one lane. Accumulator `b` holds the first
+/// code of its step; its bin is that plus `b`.
+fn merge(mut candidates: [Lane; STEP]) -> Lane {
+    for (b, c) in candidates.iter_mut().enumerate() {
+        if c.code >= 0.0 {
+            c.code += b as f64;
+        }
+    }
     let separates = candidates.iter().any(|c| c.separates);
     let mut best = candidates[0];
     for c in &candidates[1..] {
@@ -150,12 +169,20 @@ fn merge(candidates: [Lane; STEP]) -> Lane {
 /// threshold so far. A threshold's score SL^2/WL + SR^2/WR equals
 /// S^2/W + (SL W - S WL)^2 / (W WL WR), so it is ranked by the fraction
 /// (SL W - S WL)^2 / (WL WR), compared as num1 * den2 > num2 * den1 to keep the
-/// loop free of division; ties keep the lowest code. Clears the histogram for the
-/// next node. This is the reference; [`scan_avx2`] does the same operations.
-fn scan_lanes(hist: &mut LaneHist, n_bins: usize, scale: f64, node: &NodeTotals) -> [Lane; LANES] {
+/// loop free of division; ties keep the lowest code. With the packed prefix sum
+/// R = SL + WL * scale, SL W - S WL = R W - WL (scale W + S). Clears the histogram
+/// for the next node. This is the reference; [`scan_avx2`] does the same
+/// operations. `WHOLE`: `min_leaf` is at most 1.
+fn scan_lanes<const WHOLE: bool>(
+    hist: &mut LaneHist,
+    n_bins: usize,
+    scale: f64,
+    node: &NodeTotals,
+) -> [Lane; LANES] {
     let inv_scale = 1.0 / scale;
     let weight = node.weight as f64;
     let min_leaf = node.min_leaf as f64;
+    let shift = scale * weight + node.sum;
     let empty = Lane {
         num: 0.0,
         den: 1.0,
@@ -179,19 +206,18 @@ fn scan_lanes(hist: &mut LaneHist, n_bins: usize, scale: f64, node: &NodeTotals)
             for b in 0..STEP {
                 let acc = &mut best[b][j];
                 let lc = (running[b] * inv_scale + ROUND) - ROUND;
-                let ls = running[b] - lc * scale;
                 let rc = weight - lc;
-                let diff = ls * weight - node.sum * lc;
+                let diff = running[b] * weight - lc * shift;
                 let n = diff * diff;
                 let d = lc * rc;
                 let valid = lc >= min_leaf && rc >= min_leaf;
                 if valid && n * acc.den > acc.num * d {
                     acc.num = n;
                     acc.den = d;
-                    acc.code = (base + b) as f64;
+                    acc.code = base as f64;
                     acc.running = running[b];
                 }
-                acc.separates |= lc > 0.5 && rc > 0.5;
+                acc.separates |= if WHOLE { valid } else { lc > 0.5 && rc > 0.5 };
             }
         }
     }
@@ -202,14 +228,18 @@ fn scan_lanes(hist: &mut LaneHist, n_bins: usize, scale: f64, node: &NodeTotals)
 /// the same results bit for bit.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn scan_avx2(hist: &mut LaneHist, n_bins: usize, scale: f64, node: &NodeTotals) -> [Lane; LANES] {
+fn scan_avx2<const WHOLE: bool>(
+    hist: &mut LaneHist,
+    n_bins: usize,
+    scale: f64,
+    node: &NodeTotals,
+) -> [Lane; LANES] {
     use std::arch::x86_64::*;
 
     struct Consts {
         inv_scale: __m256d,
-        scale: __m256d,
         weight: __m256d,
-        sum: __m256d,
+        shift: __m256d,
         min_leaf: __m256d,
         half: __m256d,
         round: __m256d,
@@ -224,14 +254,13 @@ fn scan_avx2(hist: &mut LaneHist, n_bins: usize, scale: f64, node: &NodeTotals) 
     }
     #[target_feature(enable = "avx2")]
     #[inline]
-    fn update(acc: &mut Acc, running: __m256d, code: __m256d, k: &Consts) {
+    fn update<const WHOLE: bool>(acc: &mut Acc, running: __m256d, code: __m256d, k: &Consts) {
         let lc = _mm256_sub_pd(
             _mm256_add_pd(_mm256_mul_pd(running, k.inv_scale), k.round),
             k.round,
         );
-        let ls = _mm256_sub_pd(running, _mm256_mul_pd(lc, k.scale));
         let rc = _mm256_sub_pd(k.weight, lc);
-        let diff = _mm256_sub_pd(_mm256_mul_pd(ls, k.weight), _mm256_mul_pd(k.sum, lc));
+        let diff = _mm256_sub_pd(_mm256_mul_pd(running, k.weight), _mm256_mul_pd(lc, k.shift));
         let n = _mm256_mul_pd(diff, diff);
         let d = _mm256_mul_pd(lc, rc);
         let valid = _mm256_and_pd(
@@ -246,19 +275,23 @@ fn scan_avx2(hist: &mut LaneHist, n_bins: usize, scale: f64, node: &NodeTotals) 
         acc.den = _mm256_blendv_pd(acc.den, d, better);
         acc.code = _mm256_blendv_pd(acc.code, code, better);
         acc.running = _mm256_blendv_pd(acc.running, running, better);
-        let inside = _mm256_and_pd(
-            _mm256_cmp_pd::<_CMP_GT_OQ>(lc, k.half),
-            _mm256_cmp_pd::<_CMP_GT_OQ>(rc, k.half),
-        );
+        let inside = if WHOLE {
+            valid
+        } else {
+            _mm256_and_pd(
+                _mm256_cmp_pd::<_CMP_GT_OQ>(lc, k.half),
+                _mm256_cmp_pd::<_CMP_GT_OQ>(rc, k.half),
+            )
+        };
         acc.separates = _mm256_or_pd(acc.separates, inside);
     }
 
     let splat = _mm256_set1_pd;
+    let weight = node.weight as f64;
     let k = Consts {
         inv_scale: splat(1.0 / scale),
-        scale: splat(scale),
-        weight: splat(node.weight as f64),
-        sum: splat(node.sum),
+        weight: splat(weight),
+        shift: splat(scale * weight + node.sum),
         min_leaf: splat(node.min_leaf as f64),
         half: splat(0.5),
         round: splat(ROUND),
@@ -276,10 +309,6 @@ fn scan_avx2(hist: &mut LaneHist, n_bins: usize, scale: f64, node: &NodeTotals) 
     let step = splat(STEP as f64);
     // No closures below: they would not inherit AVX2, and passing vectors between
     // functions with different target features breaks the calling convention.
-    let mut offsets = [_mm256_setzero_pd(); STEP];
-    for (b, o) in offsets.iter_mut().enumerate() {
-        *o = splat(b as f64);
-    }
     for base in (0..n_bins).step_by(STEP) {
         let mut h = [_mm256_setzero_pd(); STEP];
         for (b, v) in h.iter_mut().enumerate() {
@@ -299,7 +328,7 @@ fn scan_avx2(hist: &mut LaneHist, n_bins: usize, scale: f64, node: &NodeTotals) 
         ];
         run = running[3];
         for b in 0..STEP {
-            update(&mut acc[b], running[b], _mm256_add_pd(code, offsets[b]), &k);
+            update::<WHOLE>(&mut acc[b], running[b], code, &k);
         }
         code = _mm256_add_pd(code, step);
     }
@@ -479,9 +508,17 @@ mod tests {
                     min_leaf,
                 };
                 let mut copy = hist;
-                let a = scan_lanes(&mut hist, 200, scale, &node);
-                // SAFETY: AVX2 is available (checked above).
-                let b = unsafe { scan_avx2(&mut copy, 200, scale, &node) };
+                let (a, b) = if min_leaf <= 1 {
+                    // SAFETY: AVX2 is available (checked above).
+                    (scan_lanes::<true>(&mut hist, 200, scale, &node), unsafe {
+                        scan_avx2::<true>(&mut copy, 200, scale, &node)
+                    })
+                } else {
+                    // SAFETY: as above.
+                    (scan_lanes::<false>(&mut hist, 200, scale, &node), unsafe {
+                        scan_avx2::<false>(&mut copy, 200, scale, &node)
+                    })
+                };
                 assert_eq!(a, b);
                 assert!(a.iter().all(|l| l.code >= 0.0 && l.separates));
             }
