@@ -29,8 +29,6 @@
 //! assert!(matches!((top.regulator, top.target), (0, 1) | (1, 0)));
 //! ```
 
-use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -135,15 +133,6 @@ impl Method {
         }
     }
 
-    /// The tree-ensemble settings of the method's paper.
-    ///
-    /// # Panics
-    /// For methods that are not tree ensembles (see [`Method::tree_ensemble`]).
-    pub fn default_ensemble(self) -> EnsembleParams {
-        self.tree_ensemble()
-            .unwrap_or_else(|| panic!("{self} is not a tree-ensemble method"))
-    }
-
     /// Whether the method scores pairs from an MI matrix (and so uses
     /// [`InferParams::mi`]).
     pub fn uses_mi(self) -> bool {
@@ -154,25 +143,7 @@ impl Method {
     }
 }
 
-impl fmt::Display for Method {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Method {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        Method::ALL
-            .into_iter()
-            .find(|m| m.name().eq_ignore_ascii_case(s))
-            .ok_or_else(|| {
-                let names: Vec<_> = Method::ALL.iter().map(|m| m.name()).collect();
-                format!("unknown method {s:?}; expected one of {}", names.join(", "))
-            })
-    }
-}
+crate::named::named_enum!(Method, "method");
 
 /// Settings of [`infer`].
 #[derive(Debug, Clone)]
@@ -209,15 +180,8 @@ impl Default for InferParams {
 }
 
 impl InferParams {
-    /// The engine settings this asks for.
-    ///
-    /// # Panics
-    /// For methods that are not tree ensembles.
-    pub fn ensemble(&self) -> EnsembleParams {
-        self.ensemble_of(self.method)
-            .unwrap_or_else(|| panic!("{} is not a tree-ensemble method", self.method))
-    }
-
+    /// The tree-ensemble settings of `method` with `trees` applied (`None` for
+    /// methods that are not tree ensembles).
     fn ensemble_of(&self, method: Method) -> Option<EnsembleParams> {
         let mut e = method.tree_ensemble()?;
         if let (EnsembleParams::Forest(f), Some(n)) = (&mut e, self.trees) {
@@ -263,10 +227,14 @@ impl InferParams {
                 }
             )));
         }
-        if methods.iter().any(|m| m.uses_mi()) {
-            if let Some(e) = methods.iter().find_map(|m| m.tree_ensemble()) {
+        // Checked before any member runs, so a consensus fails at once rather than
+        // after its slow members.
+        for m in &methods {
+            if let Some(e) = self.ensemble_of(*m) {
                 e.validate()?;
             }
+        }
+        if methods.contains(&Method::Aracne) {
             self.aracne.validate()?;
         }
         Ok(())

@@ -16,6 +16,7 @@ pub mod expression;
 pub mod files;
 pub mod infer;
 pub mod mutual_info;
+pub mod named;
 pub mod network;
 pub mod random;
 pub mod simulate;

@@ -16,7 +16,9 @@ use super::{Bar, ExpressionArgs, Global, check_output, info};
 pub struct InferArgs {
     #[command(flatten)]
     input: ExpressionArgs,
-    /// Inference method.
+    /// Inference method: genie3, genie3-et, grnboost2 (tree ensembles); relevance,
+    /// clr, aracne, mrnet (mutual information); pearson, spearman, partial-corr;
+    /// consensus (see --members).
     #[arg(long, short, default_value = "genie3")]
     method: Method,
     /// Trees per target for forest methods (default 1000, as GENIE3).

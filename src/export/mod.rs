@@ -105,20 +105,12 @@ impl fmt::Display for Format {
 impl FromStr for Format {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let s = s.to_ascii_lowercase();
-        Format::ALL
-            .into_iter()
-            .find(|f| f.name() == s)
-            .or(match s.as_str() {
-                "gv" => Some(Format::Dot),
-                "json" => Some(Format::Cyjs),
-                "xml" => Some(Format::GraphMl),
-                _ => None,
-            })
-            .ok_or_else(|| {
-                let names: Vec<_> = Format::ALL.iter().map(|f| f.name()).collect();
-                format!("unknown format {s:?}; expected one of {}", names.join(", "))
-            })
+        match s.to_ascii_lowercase().as_str() {
+            "gv" => Ok(Format::Dot),
+            "json" => Ok(Format::Cyjs),
+            "xml" => Ok(Format::GraphMl),
+            _ => crate::named::parse(s, &Format::ALL, Format::name, "format"),
+        }
     }
 }
 

@@ -40,8 +40,6 @@
 //!
 //! Evaluating every gene's production costs O(E) for E edges.
 
-use std::fmt;
-use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
 
 use rand::Rng as _;
@@ -81,24 +79,7 @@ impl Combination {
     }
 }
 
-impl fmt::Display for Combination {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Combination {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        Combination::ALL
-            .into_iter()
-            .find(|c| c.name().eq_ignore_ascii_case(s))
-            .ok_or_else(|| {
-                format!("unknown combination {s:?}; expected additive or multiplicative")
-            })
-    }
-}
+crate::named::named_enum!(Combination, "combination");
 
 /// A closed interval `[min, max]` a parameter is drawn from.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

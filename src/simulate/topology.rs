@@ -25,8 +25,6 @@
 //! search per edge: O(E log M) overall.
 
 use std::collections::{HashMap, HashSet};
-use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
 
 use rand::Rng as _;
@@ -66,28 +64,7 @@ impl Topology {
     }
 }
 
-impl fmt::Display for Topology {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Topology {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        Topology::ALL
-            .into_iter()
-            .find(|t| t.name().eq_ignore_ascii_case(s))
-            .ok_or_else(|| {
-                let names: Vec<_> = Topology::ALL.iter().map(|t| t.name()).collect();
-                format!(
-                    "unknown topology {s:?}; expected one of {}",
-                    names.join(", ")
-                )
-            })
-    }
-}
+crate::named::named_enum!(Topology, "topology");
 
 /// Settings of a random network.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -302,9 +302,7 @@ impl Grower {
         let mut evaluated = 0;
         let mut i = 0;
         while i < p && evaluated < k {
-            let j = rng.random_range(i..p);
-            self.order.swap(i, j);
-            let f = self.order[i] as usize;
+            let f = draw(&mut self.order, i, rng);
             i += 1;
             let candidate = match rule {
                 SplitRule::Best => best_threshold(x.codes[f], idx, &mut self.hist, &scan),
@@ -356,9 +354,7 @@ impl Grower {
             let want = (k - evaluated).min(LANES).min(p - i);
             let mut batch = [0usize; LANES];
             for slot in batch.iter_mut().take(want) {
-                let j = rng.random_range(i..p);
-                self.order.swap(i, j);
-                *slot = self.order[i] as usize;
+                *slot = draw(&mut self.order, i, rng);
                 i += 1;
             }
             let n_bins = batch[..want]
@@ -441,9 +437,7 @@ impl Grower {
         }
         let p = self.order.len();
         for i in 0..p {
-            let j = rng.random_range(i..p);
-            self.order.swap(i, j);
-            let f = self.order[i] as usize;
+            let f = draw(&mut self.order, i, rng);
             let (ca, cb) = (x.codes[f][a], x.codes[f][b]);
             if ca == cb {
                 continue;
@@ -461,6 +455,15 @@ impl Grower {
         }
         None
     }
+}
+
+/// The `i`-th feature drawn without replacement: a step of Fisher-Yates on the
+/// grower's persistent feature order, whose first `i` positions hold this node's
+/// earlier draws.
+fn draw<R: Rng>(order: &mut [u32], i: usize, rng: &mut R) -> usize {
+    let j = rng.random_range(i..order.len());
+    order.swap(i, j);
+    order[i] as usize
 }
 
 fn leaf_node(value: f64) -> Node {

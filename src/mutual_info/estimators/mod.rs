@@ -26,9 +26,6 @@ mod empirical;
 mod gaussian;
 mod ksg;
 
-use std::fmt;
-use std::str::FromStr;
-
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 use ndarray::{Array2, ArrayView2};
@@ -88,28 +85,7 @@ impl Estimator {
     }
 }
 
-impl fmt::Display for Estimator {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Estimator {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        Estimator::ALL
-            .into_iter()
-            .find(|e| e.name().eq_ignore_ascii_case(s))
-            .ok_or_else(|| {
-                let names: Vec<_> = Estimator::ALL.iter().map(|e| e.name()).collect();
-                format!(
-                    "unknown MI estimator {s:?}; expected one of {}",
-                    names.join(", ")
-                )
-            })
-    }
-}
+crate::named::named_enum!(Estimator, "MI estimator");
 
 /// Settings of the MI estimators.
 #[derive(Debug, Clone, PartialEq)]
