@@ -17,6 +17,7 @@ pub mod files;
 pub mod infer;
 pub mod mutual_info;
 pub mod network;
+pub mod perturb;
 pub mod random;
 pub mod simulate;
 pub mod trees;
