@@ -6,9 +6,11 @@
 //! - linear (default): ridge regression on centred data, the regulators scaled to
 //!   unit variance so one penalty fits genes of any scale. The coefficients, back in
 //!   expression units, are the signed edge weights `W[target][regulator]` that
-//!   propagation multiplies changes by. The penalty `α` minimises generalised
-//!   cross-validation (Golub, Heath & Wahba 1979, Technometrics 21:215) over a grid,
-//!   or is fixed. Both come from one thin SVD of the regulator matrix.
+//!   propagation multiplies changes by. By default one penalty `α` serves every
+//!   target: the one minimising the sum of the targets' generalised cross-validation
+//!   scores (Golub, Heath & Wahba 1979, Technometrics 21:215), each in units of the
+//!   target's variance, over a grid; or each target's own GCV minimum; or a fixed
+//!   value. Every penalty's fit comes from one thin SVD of the regulator matrix.
 //! - forest: a random forest of the target on the same regulators (the crate's tree
 //!   ensembles), so saturating and combinatorial (Hill-like) responses are captured.
 //!
