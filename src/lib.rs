@@ -18,6 +18,7 @@ pub mod infer;
 pub mod mutual_info;
 pub mod named;
 pub mod network;
+pub mod perturb;
 pub mod random;
 pub mod simulate;
 pub mod trees;

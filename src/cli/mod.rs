@@ -4,6 +4,7 @@
 mod eval;
 mod export;
 mod infer;
+mod perturb;
 mod simulate;
 mod stats;
 
@@ -49,6 +50,10 @@ enum Command {
     Export(export::ExportArgs),
     /// Summarise a network: degrees, hubs, components, feed-forward and feedback loops.
     Stats(stats::StatsArgs),
+    /// Predict the effect of knockouts, knockdowns and over-expression on every gene.
+    Perturb(perturb::PerturbArgs),
+    /// Rank candidate perturbations by how well they move a gene signature.
+    Screen(perturb::ScreenArgs),
 }
 
 /// Runs the parsed command.
@@ -66,6 +71,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Simulate(a) => simulate::run(a, &global),
         Command::Export(a) => export::run(a, &global),
         Command::Stats(a) => stats::run(a, &global),
+        Command::Perturb(a) => perturb::run_perturb(a, &global),
+        Command::Screen(a) => perturb::run_screen(a, &global),
     })
 }
 
