@@ -2,11 +2,13 @@
 //! regulatory graph built from it ([`GeneNetwork`]) with a [`Cut`], summarised by
 //! [`stats`].
 
+mod blocks;
 mod cut;
 mod edges;
 mod graph;
 pub mod stats;
 
+pub use blocks::feedback_blocks;
 pub use cut::{Cut, CutError};
 pub use edges::{Edge, EdgeTable, EdgeTableError, Sign};
 pub(crate) use graph::RawEdge;

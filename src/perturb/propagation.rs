@@ -36,11 +36,11 @@
 //! triangular solve per clamped gene in it plus one (linear), or up to
 //! `max_iterations` sweeps over its edges (forest).
 
+use crate::network::feedback_blocks;
 use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
 use faer::sparse::linalg::lu::{LuRef, NumericLu, SymbolicLu, factorize_symbolic_lu};
 use faer::sparse::{SparseColMat, Triplet};
 use faer::{Conj, MatMut, Par};
-use petgraph::graph::DiGraph;
 use rand::Rng as _;
 
 use crate::expression::ExpressionMatrix;
@@ -344,11 +344,8 @@ impl<'m> Predictor<'m> {
         }
         // Edges regulator -> target; position p indexes the model's regulator lists.
         let mut out_count = vec![0usize; n + 1];
-        let mut graph = DiGraph::<(), ()>::with_capacity(n, model.n_edges());
-        let nodes: Vec<_> = (0..n).map(|_| graph.add_node(())).collect();
         for t in 0..n {
             for &r in model.regulators(t) {
-                graph.add_edge(nodes[r], nodes[t], ());
                 out_count[r + 1] += 1;
             }
         }
@@ -366,8 +363,7 @@ impl<'m> Predictor<'m> {
                 p += 1;
             }
         }
-        let mut sccs = petgraph::algo::tarjan_scc(&graph);
-        sccs.reverse();
+        let sccs = feedback_blocks(n, |t| model.regulators(t).iter().copied());
         let mut local = vec![0u32; n];
         let mut block_of = vec![0u32; n];
         let linear = model.is_linear();
@@ -391,8 +387,7 @@ impl<'m> Predictor<'m> {
         };
         for scc in sccs {
             let b = blocks.len() as u32;
-            let mut genes: Vec<usize> = scc.iter().map(|v| v.index()).collect();
-            genes.sort_unstable();
+            let genes = scc;
             for (l, &g) in genes.iter().enumerate() {
                 local[g] = l as u32;
                 block_of[g] = b;

@@ -24,11 +24,11 @@
 //! genes and `e` internal edges, a few sparse LU factorisations (near O(b + e) for
 //! the sparse, low-fill Jacobians of regulatory networks).
 
+use crate::network::feedback_blocks;
 use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
 use faer::sparse::linalg::lu::{NumericLu, SymbolicLu, factorize_symbolic_lu};
 use faer::sparse::{SparseColMatRef, SymbolicSparseColMat};
 use faer::{Conj, MatMut, Par};
-use petgraph::graph::DiGraph;
 use serde::{Deserialize, Serialize};
 
 use super::SimulateError;
@@ -127,27 +127,23 @@ struct Coupled {
 
 impl SolvePlan {
     pub(crate) fn new(n: usize, start: &[usize], inputs: &[Input]) -> Result<Self, SimulateError> {
-        let mut graph = DiGraph::<(), ()>::with_capacity(n, inputs.len());
-        let nodes: Vec<_> = (0..n).map(|_| graph.add_node(())).collect();
         let mut self_loop = vec![false; n];
         for t in 0..n {
             for input in &inputs[start[t]..start[t + 1]] {
-                graph.add_edge(nodes[input.regulator], nodes[t], ());
                 if input.regulator == t {
                     self_loop[t] = true;
                 }
             }
         }
-        // Tarjan returns components in reverse topological order.
-        let mut sccs = petgraph::algo::tarjan_scc(&graph);
-        sccs.reverse();
+        let sccs = feedback_blocks(n, |t| {
+            inputs[start[t]..start[t + 1]].iter().map(|i| i.regulator)
+        });
         let mut local = vec![NONE; n];
         let mut blocks = Vec::with_capacity(sccs.len());
         let mut scratch = StackReq::empty();
         let mut max_block = 0;
         for scc in sccs {
-            let mut genes: Vec<u32> = scc.iter().map(|v| v.index() as u32).collect();
-            genes.sort_unstable();
+            let genes: Vec<u32> = scc.iter().map(|&g| g as u32).collect();
             if genes.len() == 1 && !self_loop[genes[0] as usize] {
                 blocks.push(Block::Single(genes[0]));
                 continue;
