@@ -210,7 +210,12 @@ fn scan_lanes<const WHOLE: bool>(
                 let diff = running[b] * weight - lc * shift;
                 let n = diff * diff;
                 let d = lc * rc;
-                let valid = lc >= min_leaf && rc >= min_leaf;
+                // With whole samples, both sides are non-empty exactly when d > 0.
+                let valid = if WHOLE {
+                    d > 0.5
+                } else {
+                    lc >= min_leaf && rc >= min_leaf
+                };
                 if valid && n * acc.den > acc.num * d {
                     acc.num = n;
                     acc.den = d;
@@ -263,10 +268,14 @@ fn scan_avx2<const WHOLE: bool>(
         let diff = _mm256_sub_pd(_mm256_mul_pd(running, k.weight), _mm256_mul_pd(lc, k.shift));
         let n = _mm256_mul_pd(diff, diff);
         let d = _mm256_mul_pd(lc, rc);
-        let valid = _mm256_and_pd(
-            _mm256_cmp_pd::<_CMP_GE_OQ>(lc, k.min_leaf),
-            _mm256_cmp_pd::<_CMP_GE_OQ>(rc, k.min_leaf),
-        );
+        let valid = if WHOLE {
+            _mm256_cmp_pd::<_CMP_GT_OQ>(d, k.half)
+        } else {
+            _mm256_and_pd(
+                _mm256_cmp_pd::<_CMP_GE_OQ>(lc, k.min_leaf),
+                _mm256_cmp_pd::<_CMP_GE_OQ>(rc, k.min_leaf),
+            )
+        };
         let better = _mm256_and_pd(
             valid,
             _mm256_cmp_pd::<_CMP_GT_OQ>(_mm256_mul_pd(n, acc.den), _mm256_mul_pd(acc.num, d)),
