@@ -1,9 +1,12 @@
 //! Growing one regression tree on binned features, and the stored tree used for
 //! prediction.
 //!
-//! A node's split search builds, for each candidate feature, a histogram of the
-//! node's (weighted) target sums per bin and scans only the occupied bins, found from
-//! a 256-bit occupancy mask: O(m) per feature for a node of m samples, with no sort.
+//! A node's split search histograms the node's (weighted) target sums per bin of
+//! each candidate feature: O(m) per feature for a node of m samples, with no sort.
+//! Three paths, chosen by node size only (they find the same splits up to float
+//! rounding): two or three samples are split directly; sparse nodes scan only the
+//! occupied bins, found from a 256-bit mask; large nodes scan every bin of four
+//! features at once ([`super::dense`]).
 
 use rand::Rng;
 
@@ -509,7 +512,8 @@ impl NodeScan<'_, '_> {
 
 /// Nodes with at least this many samples per bin scan every bin, several features
 /// at once ([`dense`]); sparser ones track occupied bins in a bitmask and visit only
-/// those.
+/// those. A speed setting, not a model one: the crossover measured on DREAM4
+/// (100 bins) and the synthetic matrix (256 bins) lies between 0.2 and 0.35.
 const DENSE_SAMPLES_PER_BIN: f64 = 0.2;
 
 fn is_dense(samples: usize, bins: usize) -> bool {
