@@ -317,17 +317,7 @@ impl Grower {
                 continue;
             };
             evaluated += 1;
-            if let Some((code, proxy, left_sum, left_weight)) = candidate
-                && best.is_none_or(|b| proxy > b.proxy)
-            {
-                best = Some(Split {
-                    feature: f,
-                    code,
-                    proxy,
-                    left_sum,
-                    left_weight,
-                });
-            }
+            keep_better(&mut best, f, candidate);
         }
         best
     }
@@ -407,17 +397,7 @@ impl Grower {
                     continue;
                 };
                 evaluated += 1;
-                if let Some((code, proxy, left_sum, left_weight)) = candidate
-                    && best.is_none_or(|s| proxy > s.proxy)
-                {
-                    best = Some(Split {
-                        feature: batch[b],
-                        code,
-                        proxy,
-                        left_sum,
-                        left_weight,
-                    });
-                }
+                keep_better(&mut best, batch[b], candidate);
             }
         }
         best
@@ -457,6 +437,22 @@ impl Grower {
             });
         }
         None
+    }
+}
+
+/// Replaces `best` by feature `feature`'s best threshold when that scores higher
+/// (ties keep the earlier draw).
+fn keep_better(best: &mut Option<Split>, feature: usize, candidate: Candidate) {
+    if let Some((code, proxy, left_sum, left_weight)) = candidate
+        && best.is_none_or(|b| proxy > b.proxy)
+    {
+        *best = Some(Split {
+            feature,
+            code,
+            proxy,
+            left_sum,
+            left_weight,
+        });
     }
 }
 
