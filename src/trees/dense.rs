@@ -3,9 +3,9 @@
 //! In a large node nearly every bin is occupied, so the scan over bins costs as
 //! much as the histogram itself. Here up to [`LANES`] features share one pass: the
 //! histogram stores one lane per feature, and the scan updates all lanes with the
-//! same arithmetic, which the compiler turns into vector instructions (AVX2 when the
-//! CPU has it, chosen at run time; the arithmetic is identical either way, so the
-//! result does not depend on the machine).
+//! same arithmetic in vector registers (AVX-512, else AVX2, chosen at run time, else
+//! portable code; the operations are identical on every path, so the result does
+//! not depend on the machine).
 //!
 //! Each sample contributes one number, `w * y + w * scale` (the weighted target
 //! plus its weight times a power of two larger than twice the node's total |w y|),
@@ -14,8 +14,12 @@
 
 use super::binned::MAX_BINS;
 
-/// Features scanned together (four f64 lanes fill a 256-bit vector).
-pub(crate) const LANES: usize = 4;
+/// Features scanned together (eight f64 lanes fill a 512-bit vector, two 256-bit
+/// ones).
+pub(crate) const LANES: usize = 8;
+
+/// Lanes of a 256-bit vector of f64.
+const HALF: usize = 4;
 
 /// Adding then subtracting 1.5 * 2^52 rounds an f64 below 2^51 to the nearest
 /// integer with plain additions.
@@ -60,15 +64,51 @@ pub(crate) struct NodeTotals {
     pub min_leaf: u32,
 }
 
-/// Histograms `N` features over the node samples `idx` and scans them.
-pub(crate) fn best_thresholds<const N: usize>(
-    codes: [&[u8]; N],
+/// Histograms the features `codes` (at most [`LANES`]) over the node samples `idx`
+/// and scans them; entry `j` of the result is for `codes[j]`, entries past
+/// `codes.len()` are `None`.
+pub(crate) fn best_thresholds(
+    codes: &[&[u8]],
     n_bins: usize,
     idx: &[u32],
     packed: &Packed,
     hist: &mut LaneHist,
     node: &NodeTotals,
-) -> [LaneResult; N] {
+) -> [LaneResult; LANES] {
+    match codes.len() {
+        1 => scatter::<1>(codes, idx, packed, hist),
+        2 => scatter::<2>(codes, idx, packed, hist),
+        3 => scatter::<3>(codes, idx, packed, hist),
+        4 => scatter::<4>(codes, idx, packed, hist),
+        5 => scatter::<5>(codes, idx, packed, hist),
+        6 => scatter::<6>(codes, idx, packed, hist),
+        7 => scatter::<7>(codes, idx, packed, hist),
+        8 => scatter::<8>(codes, idx, packed, hist),
+        n => panic!("between 1 and {LANES} features per scan, got {n}"),
+    }
+    let lanes = scan(hist, n_bins, packed.scale, node);
+    let weight = node.weight as f64;
+    let parent = node.sum * node.sum / weight;
+    std::array::from_fn(|j| {
+        let l = &lanes[j];
+        (j < codes.len() && l.separates).then(|| {
+            (l.code >= 0.0).then(|| {
+                let left_weight = ((l.running / packed.scale + ROUND) - ROUND) as u32;
+                let left_sum = l.running - left_weight as f64 * packed.scale;
+                (
+                    l.code as u8,
+                    parent + l.num / l.den / weight,
+                    left_sum,
+                    left_weight,
+                )
+            })
+        })
+    })
+}
+
+/// Adds every sample's packed value to its bin in each of the `N` lanes.
+fn scatter<const N: usize>(codes: &[&[u8]], idx: &[u32], packed: &Packed, hist: &mut LaneHist) {
+    let codes: [&[u8]; N] = codes.try_into().expect("N features");
     let n = packed.values.len();
     assert!(codes.iter().all(|c| c.len() == n), "one code per sample");
     for &i in idx {
@@ -82,24 +122,6 @@ pub(crate) fn best_thresholds<const N: usize>(
             hist[c as usize][j] += v;
         }
     }
-    let lanes = scan(hist, n_bins, packed.scale, node);
-    let weight = node.weight as f64;
-    let parent = node.sum * node.sum / weight;
-    std::array::from_fn(|j| {
-        let l = &lanes[j];
-        l.separates.then(|| {
-            (l.code >= 0.0).then(|| {
-                let left_weight = ((l.running / packed.scale + ROUND) - ROUND) as u32;
-                let left_sum = l.running - left_weight as f64 * packed.scale;
-                (
-                    l.code as u8,
-                    parent + l.num / l.den / weight,
-                    left_sum,
-                    left_weight,
-                )
-            })
-        })
-    })
 }
 
 /// A lane's best threshold as the fraction num/den (see [`scan_lanes`]).
@@ -121,25 +143,58 @@ struct Lane {
 const STEP: usize = 4;
 const _: () = assert!(MAX_BINS.is_multiple_of(STEP), "the scan reads whole steps");
 
+/// Vector paths, checked once per process.
+#[derive(Clone, Copy, PartialEq)]
+enum Vectors {
+    Avx512,
+    Avx2,
+    Portable,
+}
+
+fn vectors() -> Vectors {
+    static DETECTED: std::sync::OnceLock<Vectors> = std::sync::OnceLock::new();
+    *DETECTED.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                return Vectors::Avx512;
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                return Vectors::Avx2;
+            }
+        }
+        Vectors::Portable
+    })
+}
+
 fn scan(hist: &mut LaneHist, n_bins: usize, scale: f64, node: &NodeTotals) -> [Lane; LANES] {
     // With leaves of one sample a threshold is allowed exactly when it separates,
     // which saves the separate test in the loop.
-    let whole = node.min_leaf <= 1;
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2, checked just above.
-        return unsafe {
-            if whole {
-                scan_avx2::<true>(hist, n_bins, scale, node)
-            } else {
-                scan_avx2::<false>(hist, n_bins, scale, node)
-            }
-        };
-    }
-    if whole {
-        scan_lanes::<true>(hist, n_bins, scale, node)
+    if node.min_leaf <= 1 {
+        scan_with::<true>(vectors(), hist, n_bins, scale, node)
     } else {
-        scan_lanes::<false>(hist, n_bins, scale, node)
+        scan_with::<false>(vectors(), hist, n_bins, scale, node)
+    }
+}
+
+fn scan_with<const WHOLE: bool>(
+    vectors: Vectors,
+    hist: &mut LaneHist,
+    n_bins: usize,
+    scale: f64,
+    node: &NodeTotals,
+) -> [Lane; LANES] {
+    match vectors {
+        // SAFETY: the CPU has AVX-512F / AVX2, detected in `vectors`.
+        #[cfg(target_arch = "x86_64")]
+        Vectors::Avx512 => unsafe { scan_avx512::<WHOLE>(hist, n_bins, scale, node) },
+        #[cfg(target_arch = "x86_64")]
+        Vectors::Avx2 => {
+            let lo = unsafe { scan_avx2::<WHOLE>(hist, 0, n_bins, scale, node) };
+            let hi = unsafe { scan_avx2::<WHOLE>(hist, HALF, n_bins, scale, node) };
+            std::array::from_fn(|j| if j < HALF { lo[j] } else { hi[j - HALF] })
+        }
+        _ => scan_lanes::<WHOLE>(hist, n_bins, scale, node),
     }
 }
 
@@ -171,8 +226,8 @@ fn merge(mut candidates: [Lane; STEP]) -> Lane {
 /// (SL W - S WL)^2 / (WL WR), compared as num1 * den2 > num2 * den1 to keep the
 /// loop free of division; ties keep the lowest code. With the packed prefix sum
 /// R = SL + WL * scale, SL W - S WL = R W - WL (scale W + S). Clears the histogram
-/// for the next node. This is the reference; [`scan_avx2`] does the same
-/// operations. `WHOLE`: `min_leaf` is at most 1.
+/// for the next node. This is the reference; [`scan_avx2`] and [`scan_avx512`] do
+/// the same operations. `WHOLE`: `min_leaf` is at most 1.
 fn scan_lanes<const WHOLE: bool>(
     hist: &mut LaneHist,
     n_bins: usize,
@@ -229,16 +284,18 @@ fn scan_lanes<const WHOLE: bool>(
     std::array::from_fn(|j| merge(std::array::from_fn(|b| best[b][j])))
 }
 
-/// [`scan_lanes`] with AVX2 intrinsics: the same operations in the same order, so
-/// the same results bit for bit.
+/// [`scan_lanes`] for the four lanes from `offset`, with AVX2 intrinsics: the same
+/// operations in the same order, so the same results bit for bit. Clears those
+/// lanes of the histogram.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn scan_avx2<const WHOLE: bool>(
     hist: &mut LaneHist,
+    offset: usize,
     n_bins: usize,
     scale: f64,
     node: &NodeTotals,
-) -> [Lane; LANES] {
+) -> [Lane; HALF] {
     use std::arch::x86_64::*;
 
     struct Consts {
@@ -321,10 +378,11 @@ fn scan_avx2<const WHOLE: bool>(
     for base in (0..n_bins).step_by(STEP) {
         let mut h = [_mm256_setzero_pd(); STEP];
         for (b, v) in h.iter_mut().enumerate() {
-            let bin = &mut hist[base + b];
-            // SAFETY: `bin` is 4 contiguous f64; unaligned loads and stores are allowed.
-            *v = unsafe { _mm256_loadu_pd(bin.as_ptr()) };
-            unsafe { _mm256_storeu_pd(bin.as_mut_ptr(), _mm256_setzero_pd()) };
+            let lanes = &mut hist[base + b][offset..offset + HALF];
+            // SAFETY: `lanes` is 4 contiguous f64; unaligned loads and stores are
+            // allowed.
+            *v = unsafe { _mm256_loadu_pd(lanes.as_ptr()) };
+            unsafe { _mm256_storeu_pd(lanes.as_mut_ptr(), _mm256_setzero_pd()) };
         }
         let p01 = _mm256_add_pd(h[0], h[1]);
         let p23 = _mm256_add_pd(h[2], h[3]);
@@ -341,7 +399,7 @@ fn scan_avx2<const WHOLE: bool>(
         }
         code = _mm256_add_pd(code, step);
     }
-    let mut fields = [[[0.0f64; LANES]; 4]; STEP];
+    let mut fields = [[[0.0f64; HALF]; 4]; STEP];
     let mut separates = [0i32; STEP];
     for b in 0..STEP {
         let a = &acc[b];
@@ -357,6 +415,132 @@ fn scan_avx2<const WHOLE: bool>(
         code: fields[b][2][j],
         running: fields[b][3][j],
         separates: separates[b] & (1 << j) != 0,
+    };
+    std::array::from_fn(|j| merge(std::array::from_fn(|b| lane(b, j))))
+}
+
+/// [`scan_lanes`] with AVX-512 intrinsics, all eight lanes in one register: the
+/// same operations in the same order, so the same results bit for bit.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn scan_avx512<const WHOLE: bool>(
+    hist: &mut LaneHist,
+    n_bins: usize,
+    scale: f64,
+    node: &NodeTotals,
+) -> [Lane; LANES] {
+    use std::arch::x86_64::*;
+
+    struct Consts {
+        inv_scale: __m512d,
+        weight: __m512d,
+        shift: __m512d,
+        min_leaf: __m512d,
+        half: __m512d,
+        round: __m512d,
+    }
+    #[derive(Clone, Copy)]
+    struct Acc {
+        num: __m512d,
+        den: __m512d,
+        code: __m512d,
+        running: __m512d,
+        separates: __mmask8,
+    }
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn update<const WHOLE: bool>(acc: &mut Acc, running: __m512d, code: __m512d, k: &Consts) {
+        let lc = _mm512_sub_pd(
+            _mm512_add_pd(_mm512_mul_pd(running, k.inv_scale), k.round),
+            k.round,
+        );
+        let rc = _mm512_sub_pd(k.weight, lc);
+        let diff = _mm512_sub_pd(_mm512_mul_pd(running, k.weight), _mm512_mul_pd(lc, k.shift));
+        let n = _mm512_mul_pd(diff, diff);
+        let d = _mm512_mul_pd(lc, rc);
+        let valid = if WHOLE {
+            _mm512_cmp_pd_mask::<_CMP_GT_OQ>(d, k.half)
+        } else {
+            _mm512_cmp_pd_mask::<_CMP_GE_OQ>(lc, k.min_leaf)
+                & _mm512_cmp_pd_mask::<_CMP_GE_OQ>(rc, k.min_leaf)
+        };
+        let better = valid
+            & _mm512_cmp_pd_mask::<_CMP_GT_OQ>(
+                _mm512_mul_pd(n, acc.den),
+                _mm512_mul_pd(acc.num, d),
+            );
+        acc.num = _mm512_mask_blend_pd(better, acc.num, n);
+        acc.den = _mm512_mask_blend_pd(better, acc.den, d);
+        acc.code = _mm512_mask_blend_pd(better, acc.code, code);
+        acc.running = _mm512_mask_blend_pd(better, acc.running, running);
+        let inside = if WHOLE {
+            valid
+        } else {
+            _mm512_cmp_pd_mask::<_CMP_GT_OQ>(lc, k.half)
+                & _mm512_cmp_pd_mask::<_CMP_GT_OQ>(rc, k.half)
+        };
+        acc.separates |= inside;
+    }
+
+    let splat = _mm512_set1_pd;
+    let weight = node.weight as f64;
+    let k = Consts {
+        inv_scale: splat(1.0 / scale),
+        weight: splat(weight),
+        shift: splat(scale * weight + node.sum),
+        min_leaf: splat(node.min_leaf as f64),
+        half: splat(0.5),
+        round: splat(ROUND),
+    };
+    let empty = Acc {
+        num: splat(0.0),
+        den: splat(1.0),
+        code: splat(-1.0),
+        running: splat(0.0),
+        separates: 0,
+    };
+    let mut acc = [empty; STEP];
+    let mut run = splat(0.0);
+    let mut code = splat(0.0);
+    let step = splat(STEP as f64);
+    // No closures below (see `scan_avx2`).
+    for base in (0..n_bins).step_by(STEP) {
+        let mut h = [_mm512_setzero_pd(); STEP];
+        for (b, v) in h.iter_mut().enumerate() {
+            let bin = &mut hist[base + b];
+            // SAFETY: `bin` is 8 contiguous f64; unaligned loads and stores are allowed.
+            *v = unsafe { _mm512_loadu_pd(bin.as_ptr()) };
+            unsafe { _mm512_storeu_pd(bin.as_mut_ptr(), _mm512_setzero_pd()) };
+        }
+        let p01 = _mm512_add_pd(h[0], h[1]);
+        let p23 = _mm512_add_pd(h[2], h[3]);
+        let r1 = _mm512_add_pd(run, p01);
+        let running = [
+            _mm512_add_pd(run, h[0]),
+            r1,
+            _mm512_add_pd(r1, h[2]),
+            _mm512_add_pd(run, _mm512_add_pd(p01, p23)),
+        ];
+        run = running[3];
+        for b in 0..STEP {
+            update::<WHOLE>(&mut acc[b], running[b], code, &k);
+        }
+        code = _mm512_add_pd(code, step);
+    }
+    let mut fields = [[[0.0f64; LANES]; 4]; STEP];
+    for b in 0..STEP {
+        let a = &acc[b];
+        for (f, v) in [a.num, a.den, a.code, a.running].into_iter().enumerate() {
+            // SAFETY: each field array holds 8 f64.
+            unsafe { _mm512_storeu_pd(fields[b][f].as_mut_ptr(), v) };
+        }
+    }
+    let lane = |b: usize, j: usize| Lane {
+        num: fields[b][0][j],
+        den: fields[b][1][j],
+        code: fields[b][2][j],
+        running: fields[b][3][j],
+        separates: acc[b].separates & (1 << j) != 0,
     };
     std::array::from_fn(|j| merge(std::array::from_fn(|b| lane(b, j))))
 }
@@ -385,7 +569,7 @@ mod tests {
             min_leaf: 2,
         };
         let mut hist = [[0.0; LANES]; MAX_BINS];
-        let got = best_thresholds([&c0[..], &c1, &c2], 8, &idx, &packed, &mut hist, &node);
+        let got = best_thresholds(&[&c0[..], &c1, &c2], 8, &idx, &packed, &mut hist, &node);
         assert_eq!(got[1], None, "constant feature");
         for (lane, codes) in [(0, &c0), (2, &c2)] {
             let mut best: Option<(u8, f64)> = None;
@@ -447,7 +631,7 @@ mod tests {
             };
             let mut hist = [[0.0; LANES]; MAX_BINS];
             let got = best_thresholds(
-                [&codes[0][..], &codes[1], &codes[2], &codes[3]],
+                &[&codes[0][..], &codes[1], &codes[2], &codes[3]],
                 n_bins,
                 &idx,
                 &packed,
@@ -486,50 +670,59 @@ mod tests {
 
     #[test]
     fn vector_and_portable_scans_agree_bit_for_bit() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(1);
+        let mut paths = vec![Vectors::Portable];
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            use rand::{Rng, SeedableRng};
-            let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(1);
-            for min_leaf in [1, 3] {
-                let scale = 1024.0;
-                let mut hist = [[0.0; LANES]; MAX_BINS];
-                let (mut sum, mut weight) = (0.0, 0u32);
-                for bin in hist.iter_mut().take(200) {
-                    let w = rng.random_range(0..3u32);
-                    let wy: f64 = if w > 0 {
-                        rng.random_range(-2.0..2.0)
-                    } else {
-                        0.0
-                    };
-                    sum += wy;
-                    weight += w;
-                    // Same samples in every lane, in permuted bins per lane.
-                    bin[0] = wy + w as f64 * scale;
-                }
-                for j in 1..LANES {
-                    for c in 0..200 {
-                        hist[(c * 7 * j + 3) % 200][j] = hist[c][0];
-                    }
-                }
-                let node = NodeTotals {
-                    sum,
-                    weight,
-                    min_leaf,
-                };
-                let mut copy = hist;
-                let (a, b) = if min_leaf <= 1 {
-                    // SAFETY: AVX2 is available (checked above).
-                    (scan_lanes::<true>(&mut hist, 200, scale, &node), unsafe {
-                        scan_avx2::<true>(&mut copy, 200, scale, &node)
-                    })
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                paths.push(Vectors::Avx2);
+            }
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                paths.push(Vectors::Avx512);
+            }
+        }
+        for min_leaf in [1, 3] {
+            let scale = 1024.0;
+            let mut hist = [[0.0; LANES]; MAX_BINS];
+            let (mut sum, mut weight) = (0.0, 0u32);
+            let mut bins = vec![0.0; 200];
+            for bin in bins.iter_mut() {
+                let w = rng.random_range(0..3u32);
+                let wy: f64 = if w > 0 {
+                    rng.random_range(-2.0..2.0)
                 } else {
-                    // SAFETY: as above.
-                    (scan_lanes::<false>(&mut hist, 200, scale, &node), unsafe {
-                        scan_avx2::<false>(&mut copy, 200, scale, &node)
-                    })
+                    0.0
                 };
-                assert_eq!(a, b);
-                assert!(a.iter().all(|l| l.code >= 0.0 && l.separates));
+                sum += wy;
+                weight += w;
+                *bin = wy + w as f64 * scale;
+            }
+            // The same samples in every lane, permuted differently across bins.
+            for (j, step) in [1, 3, 7, 9, 11, 13, 17, 19].into_iter().enumerate() {
+                for (c, &v) in bins.iter().enumerate() {
+                    hist[(c * step + 3) % 200][j] = v;
+                }
+            }
+            let node = NodeTotals {
+                sum,
+                weight,
+                min_leaf,
+            };
+            let run = |path: Vectors| {
+                let mut copy = hist;
+                let lanes = if min_leaf <= 1 {
+                    scan_with::<true>(path, &mut copy, 200, scale, &node)
+                } else {
+                    scan_with::<false>(path, &mut copy, 200, scale, &node)
+                };
+                assert!(copy.iter().all(|b| b.iter().all(|&v| v == 0.0)));
+                lanes
+            };
+            let reference = run(Vectors::Portable);
+            assert!(reference.iter().all(|l| l.code >= 0.0 && l.separates));
+            for &path in &paths[1..] {
+                assert_eq!(run(path), reference);
             }
         }
     }

@@ -5,13 +5,13 @@
 //! each candidate feature: O(m) per feature for a node of m samples, with no sort.
 //! Three paths, chosen by node size only (they find the same splits up to float
 //! rounding): two or three samples are split directly; sparse nodes scan only the
-//! occupied bins, found from a 256-bit mask; large nodes scan every bin of four
+//! occupied bins, found from a 256-bit mask; large nodes scan every bin of eight
 //! features at once ([`super::dense`]).
 
 use rand::Rng;
 
 use super::binned::{BinnedMatrix, MAX_BINS, cut_value};
-use super::dense::{self, LANES, LaneHist, LaneResult, NodeTotals, Packed};
+use super::dense::{self, LANES, LaneHist, NodeTotals, Packed};
 use super::params::{SplitRule, TreeParams};
 
 /// Splits whose variance reduction is below this fraction of the node weight are
@@ -355,43 +355,18 @@ impl Grower {
                 .map(|&f| x.lower[f].len())
                 .max()
                 .unwrap_or(0);
-            let codes = |b: usize| x.codes[batch[b]];
-            let (packed, hist) = (&self.packed, &mut *self.lane_hist);
-            let mut results: [LaneResult; LANES] = [None; LANES];
-            match want {
-                1 => results[..1].copy_from_slice(&dense::best_thresholds(
-                    [codes(0)],
-                    n_bins,
-                    idx,
-                    packed,
-                    hist,
-                    &totals,
-                )),
-                2 => results[..2].copy_from_slice(&dense::best_thresholds(
-                    [codes(0), codes(1)],
-                    n_bins,
-                    idx,
-                    packed,
-                    hist,
-                    &totals,
-                )),
-                3 => results[..3].copy_from_slice(&dense::best_thresholds(
-                    [codes(0), codes(1), codes(2)],
-                    n_bins,
-                    idx,
-                    packed,
-                    hist,
-                    &totals,
-                )),
-                _ => results.copy_from_slice(&dense::best_thresholds(
-                    [codes(0), codes(1), codes(2), codes(3)],
-                    n_bins,
-                    idx,
-                    packed,
-                    hist,
-                    &totals,
-                )),
+            let mut codes = [&[][..]; LANES];
+            for (c, &f) in codes.iter_mut().zip(&batch[..want]) {
+                *c = x.codes[f];
             }
+            let results = dense::best_thresholds(
+                &codes[..want],
+                n_bins,
+                idx,
+                &self.packed,
+                &mut self.lane_hist,
+                &totals,
+            );
             for (b, result) in results.into_iter().take(want).enumerate() {
                 let Some(candidate) = result else {
                     continue;
