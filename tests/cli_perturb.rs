@@ -144,7 +144,42 @@ fn clear_errors_for_bad_input() {
         .stderr(predicate::str::contains("--propagation steps"));
     run(&["--knockout", "A", "--baseline", "S999"]).stderr(predicate::str::contains("\"S999\""));
     run(&[]).stderr(predicate::str::contains("nothing to perturb"));
+    run(&["--knockout", "A", "--weight-prior", "flat"])
+        .stderr(predicate::str::contains("expected one of score, uniform"));
     assert!(!out.exists());
+}
+
+#[test]
+fn scores_that_cannot_size_a_prior_fall_back_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let (e, _) = chain(dir.path());
+    let n = dir.path().join("signed.tsv");
+    std::fs::write(
+        &n,
+        "regulator\ttarget\tscore\nA\tB\t0.9\nB\tC\t0.8\nD\tC\t-0.1\n",
+    )
+    .unwrap();
+    let run = |prior: &str| {
+        let out = dir.path().join(format!("{prior}.tsv"));
+        let assert = grn()
+            .args(["perturb", "--knockout", "A", "--weight-prior", prior, "-e"])
+            .arg(&e)
+            .arg("-n")
+            .arg(&n)
+            .arg("-o")
+            .arg(&out)
+            .assert()
+            .success();
+        (std::fs::read(&out).unwrap(), assert)
+    };
+    let (score, assert) = run("score");
+    assert.stderr(predicate::str::contains(
+        "1 target(s) have edges whose score is not positive",
+    ));
+    // C fell back to plain ridge and B's single regulator has weight 1 either way.
+    let (uniform, assert) = run("uniform");
+    assert.stderr(predicate::str::contains("not positive").not());
+    assert_eq!(score, uniform);
 }
 
 #[test]

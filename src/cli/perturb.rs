@@ -12,7 +12,8 @@ use grn::network::{Cut, EdgeTable, GeneNetwork};
 use grn::perturb::screen::save_ranking;
 use grn::perturb::{
     Alpha, Baseline, ForestModelParams, ModelKind, ModelParams, Perturbation, Predictor,
-    Propagation, PropagationParams, ResponseModel, ScreenParams, Signature, fit, screen,
+    Propagation, PropagationParams, ResponseModel, ScreenParams, Signature, WeightPrior, fit,
+    screen,
 };
 
 use super::{Bar, ExpressionArgs, Global, check_output, first_few, info, warn};
@@ -74,6 +75,11 @@ struct ModelArgs {
     /// unit-variance regulators).
     #[arg(long, value_name = "A", default_value = "gcv")]
     alpha: AlphaArg,
+    /// Prior size of each ridge weight (linear model): `score`, proportional to the
+    /// edge's score (tree importances: its share of the target's explained
+    /// variance), or `uniform` (plain ridge).
+    #[arg(long, value_name = "PRIOR", default_value_t = WeightPrior::Score)]
+    weight_prior: WeightPrior,
     /// Trees per forest (forest model).
     #[arg(long, value_name = "N", default_value_t = ForestModelParams::TREES)]
     trees: usize,
@@ -134,6 +140,7 @@ impl ModelArgs {
         let params = ModelParams {
             kind,
             per_target: Some(self.per_target),
+            prior: self.weight_prior,
             seed: self.seed,
         };
         let bar = Bar::new(global);
@@ -147,6 +154,13 @@ impl ModelArgs {
                  their edges are ignored ({})",
                 missing.len(),
                 first_few(missing)
+            ));
+        }
+        if model.uniform_prior_targets() > 0 {
+            warn(&format!(
+                "{} target(s) have edges whose score is not positive, so the score cannot \
+                 size their weights' prior; they are fitted with --weight-prior uniform",
+                model.uniform_prior_targets()
             ));
         }
         let mut r2: Vec<f64> = (0..model.n_genes()).filter_map(|g| model.r2(g)).collect();

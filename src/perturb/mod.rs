@@ -5,8 +5,9 @@
 //! - [`model`]: a [`ResponseModel`] fitted on expression data, one model per target
 //!   gene on its top regulators in the network: ridge regression with the penalty
 //!   chosen by generalised cross-validation (Golub, Heath & Wahba 1979,
-//!   Technometrics 21:215) or a tree ensemble (random forest), with each target's
-//!   cross-validated R²;
+//!   Technometrics 21:215) and spread over the regulators by their edges' scores
+//!   (an adaptive ridge, [`WeightPrior`]), or a tree ensemble (random forest), with
+//!   each target's cross-validated R²;
 //! - [`propagation`]: a [`Perturbation`] applied at a [`Baseline`] and propagated by
 //!   a [`Predictor`], either CellOracle's `n`-step signal propagation (Kamimoto et al.
 //!   2023, Nature 614:742) or to the steady state of the fitted system, with the
@@ -57,7 +58,9 @@ pub mod propagation;
 pub mod screen;
 
 pub use effects::{Effects, GeneEffect};
-pub use model::{Alpha, ForestModelParams, ModelKind, ModelParams, ResponseModel, fit};
+pub use model::{
+    Alpha, ForestModelParams, ModelKind, ModelParams, ResponseModel, WeightPrior, fit,
+};
 pub use propagation::{
     Baseline, DampedBlock, Perturbation, Prediction, Predictor, Propagation, PropagationParams,
 };

@@ -11,6 +11,10 @@
 //!   scores (Golub, Heath & Wahba 1979, Technometrics 21:215), each in units of the
 //!   target's variance, over a grid; or each target's own GCV minimum; or a fixed
 //!   value. Every penalty's fit comes from one thin SVD of the regulator matrix.
+//!   The penalty is weighted by the network's confidence in each edge: the prior
+//!   variance of a standardised weight is proportional to the edge's score
+//!   ([`WeightPrior::Score`]), which for tree importances (each regulator's share of
+//!   the target's explained variance) is the share that weight's square estimates.
 //! - forest: a random forest of the target on the same regulators (the crate's tree
 //!   ensembles), so saturating and combinatorial (Hill-like) responses are captured.
 //!
@@ -100,6 +104,41 @@ impl ForestModelParams {
     }
 }
 
+/// How the ridge penalty is spread over a target's regulators.
+///
+/// Ridge regression is the posterior mean under the prior `β_j ~ N(0, σ²v_j/α)` on
+/// the standardised weights; `v_j` says how large a weight is expected before
+/// seeing the data (an adaptive ridge: Grandvalet 1998, ICANN 98:201; the
+/// adaptive lasso's data-driven weights, Zou 2006, JASA 101:1418).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WeightPrior {
+    /// `v_j` proportional to the edge's score, normalised to mean 1 over the
+    /// target's regulators. Tree-ensemble scores are each regulator's share of the
+    /// variance the ensemble explains in the unit-variance target, and for a
+    /// standardised regulator that share is what `β_j²` measures, so the network's
+    /// own estimate sets the prior. Targets whose kept edges do not all have
+    /// positive finite scores fall back to [`WeightPrior::Uniform`] (counted by
+    /// [`ResponseModel::uniform_prior_targets`]).
+    Score,
+    /// Every regulator alike: plain ridge.
+    Uniform,
+}
+
+impl WeightPrior {
+    /// Every prior, in command-line order.
+    pub const ALL: [WeightPrior; 2] = [WeightPrior::Score, WeightPrior::Uniform];
+
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            WeightPrior::Score => "score",
+            WeightPrior::Uniform => "uniform",
+        }
+    }
+}
+
+crate::named::named_enum!(WeightPrior, "weight prior");
+
 /// Which response model.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModelKind {
@@ -126,6 +165,8 @@ pub struct ModelParams {
     pub kind: ModelKind,
     /// Regulators per target: the `k` best-ranked edges into it (`None`: all).
     pub per_target: Option<usize>,
+    /// Prior scale of each ridge weight (linear model; forests ignore it).
+    pub prior: WeightPrior,
     /// Seed of the forests and of the cross-validation folds.
     pub seed: u64,
 }
@@ -176,6 +217,7 @@ impl Default for ModelParams {
         ModelParams {
             kind: ModelKind::Linear(Alpha::Gcv),
             per_target: Some(Self::PER_TARGET),
+            prior: WeightPrior::Score,
             seed: 0,
         }
     }
@@ -198,6 +240,7 @@ pub struct ResponseModel {
     alpha: Vec<Option<f64>>,
     kind: &'static str,
     missing: Vec<String>,
+    uniform_prior_targets: usize,
 }
 
 impl ResponseModel {
@@ -250,6 +293,7 @@ impl ResponseModel {
             alpha: vec![None; n],
             kind: "linear",
             missing: Vec::new(),
+            uniform_prior_targets: 0,
         })
     }
 
@@ -336,6 +380,13 @@ impl ResponseModel {
         &self.missing
     }
 
+    /// Number of targets fitted with a uniform prior although
+    /// [`WeightPrior::Score`] was asked for (some kept edge had a score that is not
+    /// positive and finite).
+    pub fn uniform_prior_targets(&self) -> usize {
+        self.uniform_prior_targets
+    }
+
     /// Number of regulator -> target edges in the model.
     pub fn n_edges(&self) -> usize {
         self.regulators.len()
@@ -371,7 +422,7 @@ pub fn fit(
             crate::expression::MIN_SAMPLES
         )));
     }
-    let (per_target, missing) = regulators_of(matrix, network, params.per_target);
+    let (per_target, scores, missing) = regulators_of(matrix, network, params.per_target);
     if per_target.iter().all(Vec::is_empty) {
         return Err(PerturbError::Input(
             "no edge of the network joins two genes of the expression matrix; check that \
@@ -390,10 +441,20 @@ pub fn fit(
     }
     let regulators: Vec<usize> = per_target.concat();
 
+    let mut uniform_prior_targets = 0;
     progress.start("targets", n_genes as u64);
     let (weights, forests, r2, alpha, kind) = match &params.kind {
         ModelKind::Linear(rule) => {
-            let fits = ridge_all(matrix, &per_target, &mean, &sd, *rule, progress);
+            let prior: Vec<Vec<f64>> = scores
+                .iter()
+                .map(|s| {
+                    prior_variances(s, params.prior).unwrap_or_else(|| {
+                        uniform_prior_targets += 1;
+                        vec![1.0; s.len()]
+                    })
+                })
+                .collect();
+            let fits = ridge_all(matrix, &per_target, &prior, &mean, &sd, *rule, progress);
             let mut weights = Vec::with_capacity(regulators.len());
             let (mut r2, mut alpha) = (Vec::with_capacity(n_genes), Vec::with_capacity(n_genes));
             for f in fits {
@@ -435,16 +496,33 @@ pub fn fit(
         alpha,
         kind,
         missing,
+        uniform_prior_targets,
     })
 }
 
+/// Prior variances of a target's standardised weights from its edges' scores
+/// (see [`WeightPrior`]): mean 1, so the penalty keeps its scale. `None` when the
+/// scores cannot serve (one is not positive and finite).
+fn prior_variances(scores: &[f64], prior: WeightPrior) -> Option<Vec<f64>> {
+    match prior {
+        WeightPrior::Uniform => Some(vec![1.0; scores.len()]),
+        WeightPrior::Score => {
+            if !scores.iter().all(|s| s.is_finite() && *s > 0.0) {
+                return None;
+            }
+            let mean = scores.iter().sum::<f64>() / scores.len().max(1) as f64;
+            Some(scores.iter().map(|s| s / mean).collect())
+        }
+    }
+}
+
 /// Per matrix gene, its regulators (matrix indices) in network rank order, at most
-/// `k`; and the network genes missing from the matrix.
+/// `k`, and their edges' scores; and the network genes missing from the matrix.
 fn regulators_of(
     matrix: &ExpressionMatrix,
     network: &GeneNetwork,
     k: Option<usize>,
-) -> (Vec<Vec<usize>>, Vec<String>) {
+) -> (Vec<Vec<usize>>, Vec<Vec<f64>>, Vec<String>) {
     let mut missing = Vec::new();
     let mut node_to_gene = HashMap::new();
     for (node, gene) in network.genes() {
@@ -455,31 +533,35 @@ fn regulators_of(
             None => missing.push(gene.name.clone()),
         }
     }
-    let mut ranked: Vec<Vec<(usize, usize)>> = vec![Vec::new(); matrix.n_genes()];
+    let mut ranked: Vec<Vec<(usize, usize, f64)>> = vec![Vec::new(); matrix.n_genes()];
     for (r, t, e) in network.regulations() {
         if let (Some(&ri), Some(&ti)) = (node_to_gene.get(&r), node_to_gene.get(&t))
             && ri != ti
         {
-            ranked[ti].push((e.rank, ri));
+            ranked[ti].push((e.rank, ri, e.score));
         }
     }
-    let per_target = ranked
+    let (per_target, scores) = ranked
         .into_iter()
         .map(|mut v| {
-            v.sort_unstable();
+            // Ranks are distinct, so the order is total.
+            v.sort_unstable_by_key(|&(rank, _, _)| rank);
             let mut regs: Vec<usize> = Vec::with_capacity(v.len());
-            for (_, r) in v {
+            let mut scores = Vec::with_capacity(v.len());
+            for (_, r, s) in v {
                 if !regs.contains(&r) {
                     regs.push(r);
+                    scores.push(s);
                 }
             }
             if let Some(k) = k {
                 regs.truncate(k);
+                scores.truncate(k);
             }
-            regs
+            (regs, scores)
         })
-        .collect();
-    (per_target, missing)
+        .unzip();
+    (per_target, scores, missing)
 }
 
 fn mean_sd(v: &[f32]) -> (f64, f64) {
@@ -496,7 +578,8 @@ struct RidgeFit {
     r2: f64,
 }
 
-/// The thin SVD `X = U S Vᵀ` of a target's centred, standardised regulators, and
+/// The thin SVD `X = U S Vᵀ` of a target's centred, standardised regulators (each
+/// scaled by the square root of its prior variance, see [`WeightPrior`]), and
 /// what every penalty's fit needs: `β(α) = V diag(s/(s²+α)) Uᵀy`, hat matrix
 /// `1/n + U diag(s²/(s²+α)) Uᵀ` (the 1/n for the intercept).
 struct Decomposed {
@@ -511,6 +594,8 @@ struct Decomposed {
     y: Vec<f64>,
     /// `|y|²`.
     tss: f64,
+    /// `√v_j` of each used regulator (see [`WeightPrior`]).
+    scale: Vec<f64>,
 }
 
 impl Decomposed {
@@ -518,6 +603,7 @@ impl Decomposed {
         matrix: &ExpressionMatrix,
         t: usize,
         regs: &[usize],
+        prior: &[f64],
         mean: &[f64],
         sd: &[f64],
     ) -> Option<Self> {
@@ -526,13 +612,15 @@ impl Decomposed {
         let tss: f64 = y.iter().map(|v| v * v).sum();
         // Regulators without variance cannot be fitted; they keep weight 0.
         let used: Vec<usize> = (0..regs.len()).filter(|&j| sd[regs[j]] > 0.0).collect();
+        // A penalty α/v_j on β_j is plain ridge on the column scaled by √v_j.
+        let scale: Vec<f64> = used.iter().map(|&j| prior[j].sqrt()).collect();
         let k = used.len();
         if k == 0 || tss == 0.0 {
             return None;
         }
         let x = Mat::<f64>::from_fn(n, k, |i, j| {
             let g = regs[used[j]];
-            (matrix.values()[[g, i]] as f64 - mean[g]) / sd[g]
+            (matrix.values()[[g, i]] as f64 - mean[g]) / sd[g] * scale[j]
         });
         let size = n.min(k);
         let mut u = Mat::<f64>::zeros(n, size);
@@ -569,6 +657,7 @@ impl Decomposed {
             uy,
             y,
             tss,
+            scale,
         })
     }
 
@@ -617,7 +706,7 @@ impl Decomposed {
         let mut weights = vec![0.0; regs.len()];
         for (jj, &j) in self.used.iter().enumerate() {
             let b: f64 = (0..size).map(|c| self.vt[(jj, c)] * coef[c]).sum();
-            weights[j] = b / sd[regs[j]];
+            weights[j] = b * self.scale[jj] / sd[regs[j]];
         }
         let mut press = 0.0;
         for i in 0..n {
@@ -659,6 +748,7 @@ fn alpha_grid(scale: f64) -> impl Iterator<Item = f64> {
 fn ridge_all(
     matrix: &ExpressionMatrix,
     per_target: &[Vec<usize>],
+    prior: &[Vec<f64>],
     mean: &[f64],
     sd: &[f64],
     rule: Alpha,
@@ -667,7 +757,7 @@ fn ridge_all(
     let n = matrix.n_samples() as f64;
     let decompose = |t: usize| {
         (!per_target[t].is_empty())
-            .then(|| Decomposed::new(matrix, t, &per_target[t], mean, sd))
+            .then(|| Decomposed::new(matrix, t, &per_target[t], &prior[t], mean, sd))
             .flatten()
     };
     let empty = |t: usize| {
@@ -681,7 +771,8 @@ fn ridge_all(
         Alpha::Fixed(a) => Some(a),
         Alpha::GcvPerTarget => None,
         Alpha::Gcv => {
-            // Standardised regulators: Σ s² = n k, so n is the natural unit.
+            // Standardised regulators with prior variances of mean 1: Σ s² = n k, so
+            // n is the natural unit.
             let grid: Vec<f64> = alpha_grid(n).collect();
             // Per-target curves collected in order and summed sequentially, so the
             // choice does not depend on the number of threads.
@@ -865,6 +956,58 @@ mod tests {
     }
 
     #[test]
+    fn score_prior_is_an_adaptive_ridge() {
+        // Orthogonal standardised regulators and y = x1 + x2: a penalty α/v_j gives
+        // the weight n v_j / (n v_j + α) exactly, with v = scores / mean score.
+        let n = 4;
+        let names: Vec<String> = ["x1", "x2", "y"].map(String::from).into();
+        let values = ndarray::Array2::from_shape_vec(
+            (3, n),
+            vec![1., 1., -1., -1., 1., -1., 1., -1., 2., 0., 0., -2.],
+        )
+        .unwrap();
+        let samples = (0..n).map(|i| format!("s{i}")).collect();
+        let m = ExpressionMatrix::new(names.clone(), samples, values).unwrap();
+        let network = |scores: [f64; 2]| {
+            let mut t = EdgeTable::new(names.clone().into(), true);
+            t.push(0, 2, scores[0], Sign::Unknown);
+            t.push(1, 2, scores[1], Sign::Unknown);
+            GeneNetwork::from_table(&t, &Cut::default(), None).unwrap()
+        };
+        let alpha = 2.0;
+        let weights = |scores: [f64; 2], prior: WeightPrior| {
+            let params = ModelParams {
+                kind: ModelKind::Linear(Alpha::Fixed(alpha)),
+                prior,
+                ..ModelParams::default()
+            };
+            let model = fit(&m, &network(scores), &params, &crate::Quiet).unwrap();
+            assert_eq!(model.uniform_prior_targets(), 0);
+            model.weights(2).unwrap().to_vec()
+        };
+        let expect = |v: f64| n as f64 * v / (n as f64 * v + alpha);
+        let w = weights([0.6, 0.2], WeightPrior::Score);
+        assert!((w[0] - expect(1.5)).abs() < 1e-12, "{w:?}");
+        assert!((w[1] - expect(0.5)).abs() < 1e-12, "{w:?}");
+        // Only the scores' ratios matter; equal scores are plain ridge.
+        assert_eq!(weights([6.0, 2.0], WeightPrior::Score), w);
+        let plain = weights([0.6, 0.2], WeightPrior::Uniform);
+        assert!(
+            plain.iter().all(|x| (x - expect(1.0)).abs() < 1e-12),
+            "{plain:?}"
+        );
+        assert_eq!(weights([0.3, 0.3], WeightPrior::Score), plain);
+        // A score that cannot be a variance falls back to plain ridge, counted.
+        let params = ModelParams {
+            kind: ModelKind::Linear(Alpha::Fixed(alpha)),
+            ..ModelParams::default()
+        };
+        let model = fit(&m, &network([0.6, -0.2]), &params, &crate::Quiet).unwrap();
+        assert_eq!(model.uniform_prior_targets(), 1);
+        assert_eq!(model.weights(2).unwrap(), plain);
+    }
+
+    #[test]
     fn per_target_keeps_best_ranked_regulators() {
         let (m, net) = data(50, 0.1);
         let params = ModelParams {
@@ -897,8 +1040,11 @@ mod tests {
     #[test]
     fn loo_r2_matches_explicit_refits() {
         // Fixed alpha: the PRESS formula equals refitting without each sample (the
-        // intercept and standardisation held at the full-data values).
+        // intercept and standardisation held at the full-data values), and the
+        // scaled columns of the score prior equal a penalty α / v_j on weight j.
         let (m, net) = data(30, 1.0);
+        let scores = [0.9, 0.8, 0.3, 0.2];
+        let v: Vec<f64> = scores.iter().map(|s| s / 0.55).collect();
         let alpha = 3.0;
         let params = ModelParams {
             kind: ModelKind::Linear(Alpha::Fixed(alpha)),
@@ -936,7 +1082,7 @@ mod tests {
                 }
             }
             for p in 0..regs.len() {
-                a[(p, p)] += alpha;
+                a[(p, p)] += alpha / v[p];
             }
             use faer::linalg::solvers::Solve;
             let sol = a.partial_piv_lu().solve(&b);
