@@ -328,3 +328,25 @@ fn eval_reports_bad_gold_lines() {
         .failure()
         .stderr(predicate::str::contains("gold.tsv:2:"));
 }
+
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    // `grn eval ... | head -1`: the pipe closes before the report is written. The
+    // reader is dropped before the process has read its inputs, so every write
+    // meets a closed pipe.
+    let pred = "tests/data/eval_pred_top2000.tsv";
+    let runs: [&[&str]; 2] = [&["eval", "-g", GOLD1, "-p", pred], &["stats", "-n", pred]];
+    for args in runs {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("grn"))
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}

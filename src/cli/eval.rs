@@ -1,5 +1,6 @@
 //! `grn eval`.
 
+use std::fmt::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
@@ -9,7 +10,7 @@ use grn::evaluate::{self, EvalOptions, GoldStandard, Metrics};
 use grn::export::plot;
 use grn::network::EdgeTable;
 
-use super::{Global, check_output, info, warn};
+use super::{Global, check_output, info, print_report, warn};
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
@@ -71,17 +72,19 @@ pub fn run(args: EvalArgs, global: &Global) -> Result<()> {
         plot::save_svg(out, &series).with_context(|| format!("cannot plot {}", out.display()))?;
         info(global, &format!("curves drawn to {}", out.display()));
     }
+    let mut report = String::new();
     if let [(_, m, _)] = scored.as_slice() {
         if args.json {
-            println!("{}", serde_json::to_string(m)?);
+            writeln!(report, "{}", serde_json::to_string(m)?)?;
         } else {
-            println!("AUROC\t{:.6}", m.auroc);
-            println!("AUPR\t{:.6}", m.aupr);
-            println!("EPR\t{:.6}", m.epr);
-            println!(
+            writeln!(report, "AUROC\t{:.6}", m.auroc)?;
+            writeln!(report, "AUPR\t{:.6}", m.aupr)?;
+            writeln!(report, "EPR\t{:.6}", m.epr)?;
+            writeln!(
+                report,
                 "pairs\t{} ({} true, {} genes, {} predicted)",
                 m.n_pairs, m.n_true, m.n_genes, m.n_predicted
-            );
+            )?;
         }
     } else if args.json {
         let rows: Vec<serde_json::Value> = scored
@@ -92,15 +95,16 @@ pub fn run(args: EvalArgs, global: &Global) -> Result<()> {
                 v
             })
             .collect();
-        println!("{}", serde_json::to_string(&rows)?);
+        writeln!(report, "{}", serde_json::to_string(&rows)?)?;
     } else {
-        println!("prediction\tAUROC\tAUPR\tEPR\tpredicted");
+        writeln!(report, "prediction\tAUROC\tAUPR\tEPR\tpredicted")?;
         for (label, m, _) in &scored {
-            println!(
+            writeln!(
+                report,
                 "{label}\t{:.6}\t{:.6}\t{:.6}\t{}",
                 m.auroc, m.aupr, m.epr, m.n_predicted
-            );
+            )?;
         }
     }
-    Ok(())
+    print_report(&report)
 }

@@ -8,7 +8,7 @@ mod perturb;
 mod simulate;
 mod stats;
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -156,6 +156,19 @@ pub fn first_few(names: &[String]) -> String {
         s.push_str(&format!(" and {} more", names.len() - SHOWN));
     }
     s
+}
+
+/// Writes a command's report to stdout. A reader that stops early (`| head`)
+/// closes the pipe: that is not an error of ours, so the rest is dropped quietly, as
+/// ripgrep does, rather than panicking as `println!` would.
+pub fn print_report(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(e).context("cannot write to standard output")
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Prints a warning to stderr.
