@@ -8,6 +8,12 @@
 //! rows (as `write.table` writes it). Values are parsed straight into `f32`; the text
 //! is streamed, never held whole.
 //!
+//! Count data (single-cell UMIs, raw RNA-seq counts) can be normalised on reading
+//! ([`Normalization`]): each sample scaled to the same total, removing sequencing
+//! depth, and/or `ln(1 + x)`, as Seurat's `LogNormalize` and Scanpy's
+//! `normalize_total` + `log1p` do. Bulk matrices that are already normalised (and
+//! DREAM files) are read as they are, the default.
+//!
 //! Reading is O(cells) time and 4 bytes a cell of memory (plus a transient copy
 //! when transposing samples x genes into the gene-major store).
 //!
@@ -169,6 +175,51 @@ impl ExpressionMatrix {
         &self.values
     }
 
+    /// Applies a [`Normalization`] in place. Scaling and logs need counts: a negative
+    /// value, or a sample whose values sum to 0 when scaling, is an error naming it.
+    pub fn normalize(&mut self, how: Normalization) -> Result<(), String> {
+        let (scale, log) = match how {
+            Normalization::None => return Ok(()),
+            Normalization::Total => (true, false),
+            Normalization::Log1p => (false, true),
+            Normalization::LogTotal => (true, true),
+        };
+        if let Some(((g, s), v)) = self.values.indexed_iter().find(|(_, v)| **v < 0.0) {
+            return Err(format!(
+                "sample {:?}, gene {:?}: value {v} is negative, but --normalize {how} \
+                 expects counts; give raw (non-negative) counts, or drop --normalize if \
+                 the matrix is already normalised",
+                self.samples[s], self.genes[g]
+            ));
+        }
+        let mut factor = vec![1.0f64; self.n_samples()];
+        if scale {
+            let mut totals = vec![0.0f64; self.n_samples()];
+            for gene in self.values.rows() {
+                for (t, &v) in totals.iter_mut().zip(gene) {
+                    *t += v as f64;
+                }
+            }
+            if let Some(s) = totals.iter().position(|&t| t == 0.0) {
+                return Err(format!(
+                    "sample {:?} has no counts (all values 0), so it cannot be scaled to \
+                     a common total; remove it",
+                    self.samples[s]
+                ));
+            }
+            for (f, t) in factor.iter_mut().zip(&totals) {
+                *f = Normalization::SCALE_FACTOR / t;
+            }
+        }
+        for mut gene in self.values.rows_mut() {
+            for (v, f) in gene.iter_mut().zip(&factor) {
+                let x = *v as f64 * f;
+                *v = if log { x.ln_1p() } else { x } as f32;
+            }
+        }
+        Ok(())
+    }
+
     /// Removes genes whose values are all equal and returns their names: they carry
     /// no information and make scaled scores undefined.
     pub fn drop_constant_genes(self) -> (Self, Vec<String>) {
@@ -250,6 +301,48 @@ impl Regulators {
     }
 }
 
+/// How values are transformed after reading (before genes without variance are
+/// dropped, so a gene constant in raw counts but not after scaling is kept).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Normalization {
+    /// Values as they are: matrices already normalised (bulk RNA-seq, arrays, DREAM).
+    #[default]
+    None,
+    /// Each sample scaled to a total of [`Normalization::SCALE_FACTOR`] (counts per
+    /// 10,000): removes differences in sequencing depth, which would otherwise
+    /// correlate every gene with every other.
+    Total,
+    /// `ln(1 + x)` of every value.
+    Log1p,
+    /// [`Normalization::Total`], then `ln(1 + x)`: Seurat's `LogNormalize` (Stuart
+    /// et al. 2019) and Scanpy's `normalize_total(target_sum=1e4)` + `log1p`.
+    LogTotal,
+}
+
+impl Normalization {
+    /// Every choice, in command-line order.
+    pub const ALL: [Normalization; 4] = [
+        Normalization::None,
+        Normalization::Total,
+        Normalization::Log1p,
+        Normalization::LogTotal,
+    ];
+    /// Total per sample after scaling: Seurat's default `scale.factor` (10,000).
+    pub const SCALE_FACTOR: f64 = 1e4;
+
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Normalization::None => "none",
+            Normalization::Total => "total",
+            Normalization::Log1p => "log1p",
+            Normalization::LogTotal => "log-total",
+        }
+    }
+}
+
+crate::named::named_enum!(Normalization, "normalization");
+
 /// How to read an expression file.
 #[derive(Debug, Clone, Default)]
 pub struct ReadOptions {
@@ -258,6 +351,8 @@ pub struct ReadOptions {
     /// Field delimiter; `None` takes it from the extension (`.csv` comma, `.tsv` and
     /// `.txt` tab) or, failing that, from the first line.
     pub delimiter: Option<u8>,
+    /// Transformation of the values (none by default).
+    pub normalize: Normalization,
 }
 
 /// A matrix as read, with the genes that were dropped for having zero variance.
@@ -429,7 +524,10 @@ pub fn read(path: &Path, options: &ReadOptions) -> Result<Loaded, ExpressionErro
             ),
         ));
     }
-    let matrix = ExpressionMatrix::new(genes, samples, gene_major)
+    let mut matrix = ExpressionMatrix::new(genes, samples, gene_major)
+        .map_err(|m| ExpressionError::at(path, None, None, m))?;
+    matrix
+        .normalize(options.normalize)
         .map_err(|m| ExpressionError::at(path, None, None, m))?;
     let (matrix, dropped_constant) = matrix.drop_constant_genes();
     if matrix.n_genes() < 2 {
@@ -634,6 +732,67 @@ mod tests {
         let l = read(&p, &ReadOptions::default()).unwrap();
         assert_eq!(l.matrix.genes(), ["a", "c"]);
         assert_eq!(l.dropped_constant, ["b"]);
+    }
+
+    #[test]
+    fn normalisation_scales_samples_then_logs() {
+        // Gene b is 5 in every sample: constant raw, but not after scaling, so it
+        // is kept.
+        let (_d, p) = write("x.tsv", "a\tb\tc\n5\t5\t0\n15\t5\t0\n0\t5\t15\n");
+        let read_as = |normalize| {
+            read(
+                &p,
+                &ReadOptions {
+                    normalize,
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+            .matrix
+        };
+        let total = read_as(Normalization::Total);
+        assert_eq!(total.genes(), ["a", "b", "c"]);
+        assert_eq!(total.gene(0).to_vec(), vec![5000.0, 7500.0, 0.0]);
+        assert_eq!(total.gene(1).to_vec(), vec![5000.0, 2500.0, 2500.0]);
+        assert_eq!(total.gene(2).to_vec(), vec![0.0, 0.0, 7500.0]);
+        let log_total = read_as(Normalization::LogTotal);
+        let expect = [5000f64.ln_1p(), 7500f64.ln_1p(), 0.0].map(|v| v as f32);
+        assert_eq!(log_total.gene(0).to_vec(), expect);
+        let log = read_as(Normalization::Log1p);
+        assert_eq!(log.genes(), ["a", "c"]);
+        assert_eq!(
+            log.gene(0).to_vec(),
+            [5f64, 15.0, 0.0].map(|v| v.ln_1p() as f32)
+        );
+        assert_eq!(read_as(Normalization::None).genes(), ["a", "c"]);
+    }
+
+    #[test]
+    fn normalisation_needs_counts() {
+        let opts = |normalize| ReadOptions {
+            normalize,
+            ..Default::default()
+        };
+        let e = err(
+            "x.tsv",
+            "a\tb\n1\t2\n3\t-1\n4\t5\n",
+            &opts(Normalization::Log1p),
+        );
+        assert!(
+            e.contains("\"S2\", gene \"b\": value -1 is negative"),
+            "{e}"
+        );
+        assert!(e.contains("expects counts"), "{e}");
+        let e = err(
+            "x.tsv",
+            "a\tb\n1\t2\n0\t0\n4\t5\n",
+            &opts(Normalization::Total),
+        );
+        assert!(e.contains("sample \"S2\" has no counts"), "{e}");
+        // Without scaling, an empty sample is just a sample.
+        let (_d, p) = write("x.tsv", "a\tb\n1\t2\n0\t0\n4\t5\n");
+        assert!(read(&p, &opts(Normalization::Log1p)).is_ok());
+        assert_eq!("log-total".parse(), Ok(Normalization::LogTotal));
     }
 
     #[test]

@@ -350,3 +350,58 @@ fn a_reader_that_stops_early_is_not_an_error() {
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn count_normalisation_on_reading() {
+    // Counts with a depth that differs per sample: `--normalize log-total` must give
+    // the network of the matrix normalised beforehand (ln(1 + x 10^4 / total),
+    // computed in the same order so that the f32 values are identical).
+    let dir = tempfile::tempdir().unwrap();
+    let genes = ["A", "B", "C", "D", "E"];
+    let mut counts = String::from("cell\tA\tB\tC\tD\tE\n");
+    let mut normalised = counts.clone();
+    for s in 0..40u64 {
+        let depth = 1 + s % 4;
+        let row: Vec<f64> = (0..genes.len() as u64)
+            .map(|g| (depth * ((s * 7 + g * 13) % 11 + g)) as f64)
+            .collect();
+        let total: f64 = row.iter().sum();
+        let fmt = |v: Vec<String>| format!("c{s}\t{}\n", v.join("\t"));
+        counts.push_str(&fmt(row.iter().map(|v| v.to_string()).collect()));
+        normalised.push_str(&fmt(row
+            .iter()
+            .map(|v| ((v * (1e4 / total)).ln_1p() as f32).to_string())
+            .collect()));
+    }
+    let counts = write(dir.path(), "counts.tsv", &counts);
+    let normalised = write(dir.path(), "normalised.tsv", &normalised);
+    let infer = |input: &Path, extra: &[&str]| -> Vec<u8> {
+        let out = dir.path().join("net.tsv");
+        grn()
+            .args(["infer", "-q", "--trees", "50", "-e"])
+            .arg(input)
+            .args(extra)
+            .arg("-o")
+            .arg(&out)
+            .assert()
+            .success();
+        std::fs::read(&out).unwrap()
+    };
+    let inline = infer(&counts, &["--normalize", "log-total"]);
+    assert_eq!(inline, infer(&normalised, &[]));
+    assert_ne!(inline, infer(&counts, &[]));
+
+    let negative = write(dir.path(), "neg.tsv", "A\tB\n1\t2\n3\t-1\n4\t5\n");
+    grn()
+        .args(["infer", "--normalize", "total", "-e"])
+        .arg(&negative)
+        .arg("-o")
+        .arg(dir.path().join("x.tsv"))
+        .assert()
+        .failure()
+        .stderr(
+            predicate::str::contains("neg.tsv").and(predicate::str::contains(
+                "\"S2\", gene \"B\": value -1 is negative",
+            )),
+        );
+}

@@ -15,7 +15,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use grn::expression::{self, ExpressionMatrix, ReadOptions, Regulators};
+use grn::expression::{self, ExpressionMatrix, Normalization, ReadOptions, Regulators};
 
 /// Gene regulatory network inference and perturbation prediction.
 #[derive(Debug, Parser)]
@@ -89,6 +89,12 @@ pub struct ExpressionArgs {
     /// Field delimiter (default: from the extension, else detected).
     #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
     delimiter: Option<u8>,
+    /// Normalise count data on reading: `total` scales every sample to 10,000
+    /// (removes sequencing depth), `log1p` takes ln(1 + x), `log-total` does both
+    /// (Seurat's LogNormalize, Scanpy's normalize_total + log1p); `none` reads
+    /// values as they are.
+    #[arg(long, value_name = "HOW", default_value_t = Normalization::None)]
+    normalize: Normalization,
     /// Candidate regulators (e.g. transcription factors), one gene name per line.
     #[arg(long, value_name = "FILE")]
     tfs: Option<PathBuf>,
@@ -109,6 +115,7 @@ impl ExpressionArgs {
         let options = ReadOptions {
             genes_in_rows: self.genes_in_rows,
             delimiter: self.delimiter,
+            normalize: self.normalize,
         };
         let loaded = expression::read(&self.expr, &options)?;
         if !loaded.dropped_constant.is_empty() {
