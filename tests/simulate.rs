@@ -344,6 +344,35 @@ fn bad_networks_and_settings_are_explained() {
         .assert()
         .failure()
         .stderr(predicates::str::contains("cannot be used with"));
+    let counts = [
+        "simulate",
+        "--genes",
+        "50",
+        "--samples",
+        "0",
+        "--single-cell",
+        "5",
+    ];
+    grn()
+        .args(counts)
+        .args(["--counts", "poisson", "--library-size", "1e300", "-o"])
+        .arg(dir.path().join("out"))
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("is above 1e9"));
+    // A dispersion whose inverse overflows is Poisson sampling, not a crash.
+    grn()
+        .args(counts)
+        .args([
+            "--counts",
+            "negative-binomial",
+            "--dispersion",
+            "1e-310",
+            "-o",
+        ])
+        .arg(dir.path().join("out"))
+        .assert()
+        .success();
 }
 
 /// Inference on simulated data behaves like on DREAM4: GENIE3 finds the network

@@ -213,6 +213,10 @@ impl CountParams {
         }
     }
 
+    /// Largest median library size: counts are written as 32-bit integers, and
+    /// real droplet libraries hold 10^3-10^5 UMIs per cell.
+    pub const MAX_LIBRARY_SIZE: f64 = 1e9;
+
     fn validate(&self) -> Result<(), SimulateError> {
         let ok = self.dispersion.is_finite()
             && self.dispersion > 0.0
@@ -225,6 +229,14 @@ impl CountParams {
                 "count dispersion and library size must be positive, library sd non-negative"
                     .into(),
             ));
+        }
+        if self.library_size > Self::MAX_LIBRARY_SIZE {
+            return Err(SimulateError::Param(format!(
+                "--library-size {:e} is above {:e}: counts are 32-bit integers, and real \
+                 droplet libraries hold 1e3-1e5 UMIs per cell",
+                self.library_size,
+                Self::MAX_LIBRARY_SIZE
+            )));
         }
         if let Some(d) = &self.dropout
             && !(d.shape.is_finite() && d.shape > 0.0 && (0.0..=100.0).contains(&d.percentile))
@@ -665,18 +677,21 @@ fn sample_count(mean: f64, params: &CountParams, rng: &mut random::Rng) -> u32 {
     }
     let rate = match params.model {
         CountModel::Poisson => mean,
+        // A dispersion so small that 1/φ overflows is Poisson.
         CountModel::NegativeBinomial => {
             let shape = 1.0 / params.dispersion;
-            Gamma::new(shape, mean / shape)
-                .expect("positive")
-                .sample(rng)
+            match Gamma::new(shape, mean / shape) {
+                Ok(gamma) => gamma.sample(rng),
+                Err(_) => mean,
+            }
         }
     };
     if rate <= 0.0 {
         return 0;
     }
-    let v: f64 = Poisson::new(rate)
-        .expect("positive finite rate")
-        .sample(rng);
+    // Beyond the sampler's range (a rate near 2^64, reachable only in a gamma tail)
+    // the Poisson's relative spread is below 1e-9: the rate is the count. Counts
+    // saturate at the 32-bit maximum.
+    let v: f64 = Poisson::new(rate).map_or(rate, |p| p.sample(rng));
     v.min(u32::MAX as f64) as u32
 }
