@@ -177,7 +177,7 @@ impl ExpressionMatrix {
 
     /// Applies a [`Normalization`] in place. Scaling and logs need counts: a negative
     /// value, or a sample whose values sum to 0 when scaling, is an error naming it.
-    pub fn normalize(&mut self, how: Normalization) -> Result<(), String> {
+    fn normalize(&mut self, how: Normalization) -> Result<(), String> {
         let (scale, log) = match how {
             Normalization::None => return Ok(()),
             Normalization::Total => (true, false),
