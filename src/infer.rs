@@ -344,7 +344,7 @@ pub fn tree_importances(
     ensemble.validate()?;
     let n_genes = matrix.n_genes();
     let regs = regulators.indices(n_genes);
-    let binned = BinnedMatrix::new(matrix);
+    let binned = BinnedMatrix::new(matrix.values().view());
     progress.start("targets", n_genes as u64);
     let per_target: Vec<Vec<(usize, f64)>> = (0..n_genes)
         .into_par_iter()

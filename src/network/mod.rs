@@ -8,7 +8,7 @@ mod edges;
 mod graph;
 pub mod stats;
 
-pub use blocks::feedback_blocks;
+pub use blocks::{Block, BlockError, BlockPlan, CoupledBlock, Factors, feedback_blocks};
 pub use cut::{Cut, CutError};
 pub use edges::{Edge, EdgeTable, EdgeTableError, Sign};
 pub(crate) use graph::RawEdge;

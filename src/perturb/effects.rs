@@ -21,7 +21,16 @@ use std::sync::Arc;
 
 use crate::files::{self, FileError};
 
+use super::PerturbError;
 use super::propagation::{Perturbation, Prediction, Predictor};
+
+impl Predictor<'_> {
+    /// Predicts the change of every gene and explains it (see [`Effects`]).
+    pub fn effects(&self, perturbation: &Perturbation) -> Result<Effects, PerturbError> {
+        let prediction = self.predict(perturbation)?;
+        Ok(build(self, perturbation, prediction))
+    }
+}
 
 /// The predicted effect on one gene.
 #[derive(Debug, Clone, PartialEq)]
@@ -135,7 +144,7 @@ impl Effects {
 }
 
 /// Assembles the effects of a prediction.
-pub(crate) fn build(
+fn build(
     predictor: &Predictor<'_>,
     perturbation: &Perturbation,
     prediction: Prediction,

@@ -59,7 +59,8 @@ pub mod screen;
 
 pub use effects::{Effects, GeneEffect};
 pub use model::{
-    Alpha, ForestModelParams, ModelKind, ModelParams, ResponseModel, WeightPrior, fit,
+    Alpha, ForestModelParams, ModelKind, ModelParams, ResponseKind, ResponseModel,
+    ValidModelParams, WeightPrior, fit,
 };
 pub use propagation::{
     Baseline, DampedBlock, Perturbation, Prediction, Predictor, Propagation, PropagationParams,

@@ -9,7 +9,7 @@
 
 use rayon::prelude::*;
 
-use crate::expression::ExpressionMatrix;
+use ndarray::ArrayView2;
 
 /// Most bins per gene (codes are `u8`).
 pub const MAX_BINS: usize = 256;
@@ -26,14 +26,18 @@ pub struct BinnedMatrix {
 }
 
 impl BinnedMatrix {
-    /// Bins every gene of the matrix (in parallel). O(genes x samples log samples).
-    pub fn new(matrix: &ExpressionMatrix) -> Self {
-        let n = matrix.n_samples();
-        let per_gene: Vec<(Vec<u8>, Vec<f32>, Vec<f32>)> = (0..matrix.n_genes())
+    /// Bins every row of `values` (genes x samples; cross-validation bins a
+    /// subset of the columns), in parallel. O(genes x samples log samples).
+    pub fn new(values: ArrayView2<'_, f32>) -> Self {
+        let n = values.ncols();
+        let per_gene: Vec<(Vec<u8>, Vec<f32>, Vec<f32>)> = (0..values.nrows())
             .into_par_iter()
             .map(|g| {
-                let row = matrix.gene(g);
-                bin_values(row.as_slice().expect("genes are contiguous"))
+                let row = values.row(g);
+                match row.as_slice() {
+                    Some(v) => bin_values(v),
+                    None => bin_values(&row.to_vec()),
+                }
             })
             .collect();
         let mut codes = Vec::with_capacity(n * per_gene.len());

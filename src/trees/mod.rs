@@ -20,7 +20,6 @@
 //! n x depth).
 //!
 //! ```
-//! use grn::expression::ExpressionMatrix;
 //! use grn::trees::{fit, BinnedMatrix, EnsembleParams, ForestParams, MaxFeatures};
 //! use rand::SeedableRng;
 //! // Gene 2 is a step function of gene 0; gene 1 is unrelated.
@@ -28,9 +27,7 @@
 //! let x1: Vec<f32> = (0..60).map(|i| ((i * 7) % 11) as f32).collect();
 //! let y: Vec<f32> = x0.iter().map(|&v| if v > 4.0 { 1.0 } else { 0.0 }).collect();
 //! let values = ndarray::Array2::from_shape_vec((3, 60), [x0, x1, y.clone()].concat()).unwrap();
-//! let names = |p: &str, n: usize| (0..n).map(|i| format!("{p}{i}")).collect::<Vec<_>>();
-//! let m = ExpressionMatrix::new(names("g", 3), names("s", 60), values).unwrap();
-//! let binned = BinnedMatrix::new(&m);
+//! let binned = BinnedMatrix::new(values.view());
 //! let mut params = ForestParams::genie3();
 //! params.n_trees = 50;
 //! params.tree.max_features = MaxFeatures::All;
@@ -55,7 +52,6 @@ pub use tree::{LEAF, Node, Tree};
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::expression::ExpressionMatrix;
     use rand::{Rng, SeedableRng};
     use rand_xoshiro::Xoshiro256PlusPlus;
 
@@ -68,10 +64,7 @@ mod tests {
         let y: Vec<f32> = rows[0].iter().map(|&v| f(v)).collect();
         rows.push(y.clone());
         let values = ndarray::Array2::from_shape_vec((p + 1, n), rows.concat()).unwrap();
-        let genes = (0..=p).map(|i| format!("g{i}")).collect();
-        let samples = (0..n).map(|i| format!("s{i}")).collect();
-        let m = ExpressionMatrix::new(genes, samples, values).unwrap();
-        (BinnedMatrix::new(&m), y)
+        (BinnedMatrix::new(values.view()), y)
     }
 
     fn all_methods() -> Vec<EnsembleParams> {

@@ -30,196 +30,44 @@
 //! Cost per target: O(n k² + G k) for ridge (n samples, k regulators, G grid
 //! points); one forest plus one per fold for the forest model.
 
+mod forest;
+mod params;
+mod ridge;
+
+pub use params::{Alpha, ForestModelParams, ModelKind, ModelParams, ValidModelParams, WeightPrior};
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use faer::dyn_stack::{MemBuffer, MemStack};
-use faer::{Mat, Par};
-use rand::seq::SliceRandom;
-use rayon::prelude::*;
-
+use crate::Progress;
 use crate::expression::ExpressionMatrix;
 use crate::network::GeneNetwork;
-use crate::trees::{
-    self, BinnedMatrix, EnsembleParams, ForestParams, MaxFeatures, SplitRule, TreeModel, TreeParams,
-};
-use crate::{Progress, random};
+use crate::trees::TreeModel;
 
 use super::PerturbError;
 
-/// How the ridge penalty is chosen.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Alpha {
-    /// One penalty for every target, minimising the sum over targets of their
-    /// generalised cross-validation scores (Golub, Heath & Wahba 1979), each in
-    /// units of the target's variance: a shared prior on standardised weights,
-    /// estimated from all genes at once.
-    Gcv,
-    /// Each target's own GCV minimum. Noisier: with tens of samples and little
-    /// signal a single target's GCV curve is flat and its minimum often lands on an
-    /// almost empty model (docs/perturb.md measures both).
-    GcvPerTarget,
-    /// The same penalty for every target, on the scale of unit-variance regulators
-    /// (the objective is `|y - Xβ|² + α|β|²` with `X`'s columns standardised).
-    Fixed(f64),
-}
-
-/// Settings of the forest response model.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ForestModelParams {
-    /// The ensemble.
-    pub forest: ForestParams,
-    /// Folds of the cross-validated R².
-    pub folds: usize,
-}
-
-impl ForestModelParams {
-    /// Trees per forest: scikit-learn's default since 0.22; Oshiro, Perez & Baranauskas
-    /// (2012, MLDM) found no significant gain beyond 64-128 trees.
-    pub const TREES: usize = 100;
-    /// Smallest leaf: 5 samples, the regression default of Breiman's random forests
-    /// (`nodesize`, Liaw & Wiener 2002, R News 2:18).
-    pub const MIN_LEAF: usize = 5;
-    /// Folds of cross-validation: 5, the usual bias-variance compromise (Hastie,
-    /// Tibshirani & Friedman 2009, ESL §7.10).
-    pub const FOLDS: usize = 5;
-
-    /// Breiman's regression forest (Breiman 2001; Liaw & Wiener 2002): bootstrap
-    /// samples, a third of the regulators tried at each split (`mtry = p/3`), leaves
-    /// of at least 5 samples, with 100 trees.
-    pub fn breiman() -> Self {
-        ForestModelParams {
-            forest: ForestParams {
-                n_trees: Self::TREES,
-                bootstrap: true,
-                tree: TreeParams {
-                    max_features: MaxFeatures::Fraction(1.0 / 3.0),
-                    split: SplitRule::Best,
-                    max_depth: None,
-                    min_samples_leaf: Self::MIN_LEAF,
-                },
-            },
-            folds: Self::FOLDS,
-        }
-    }
-}
-
-/// How the ridge penalty is spread over a target's regulators.
-///
-/// Ridge regression is the posterior mean under the prior `β_j ~ N(0, σ²v_j/α)` on
-/// the standardised weights; `v_j` says how large a weight is expected before
-/// seeing the data (an adaptive ridge: Grandvalet 1998, ICANN 98:201; the
-/// adaptive lasso's data-driven weights, Zou 2006, JASA 101:1418).
+/// The family of a fitted [`ResponseModel`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WeightPrior {
-    /// `v_j` proportional to the edge's score, normalised to mean 1 over the
-    /// target's regulators. Tree-ensemble scores are each regulator's share of the
-    /// variance the ensemble explains in the unit-variance target, and for a
-    /// standardised regulator that share is what `β_j²` measures, so the network's
-    /// own estimate sets the prior. Targets whose kept edges do not all have
-    /// positive finite scores fall back to [`WeightPrior::Uniform`] (counted by
-    /// [`ResponseModel::uniform_prior_targets`]).
-    Score,
-    /// Every regulator alike: plain ridge.
-    Uniform,
+pub enum ResponseKind {
+    /// Ridge regression: signed edge weights.
+    Linear,
+    /// Random forests.
+    Forest,
 }
 
-impl WeightPrior {
-    /// Every prior, in command-line order.
-    pub const ALL: [WeightPrior; 2] = [WeightPrior::Score, WeightPrior::Uniform];
-
+impl ResponseKind {
     /// The name used on the command line.
     pub fn name(self) -> &'static str {
         match self {
-            WeightPrior::Score => "score",
-            WeightPrior::Uniform => "uniform",
+            ResponseKind::Linear => "linear",
+            ResponseKind::Forest => "forest",
         }
     }
 }
 
-crate::named::named_enum!(WeightPrior, "weight prior");
-
-/// Which response model.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ModelKind {
-    /// Ridge regression with the given penalty rule.
-    Linear(Alpha),
-    /// Random forests.
-    Forest(ForestModelParams),
-}
-
-impl ModelKind {
-    /// The name used on the command line.
-    pub fn name(&self) -> &'static str {
-        match self {
-            ModelKind::Linear(_) => "linear",
-            ModelKind::Forest(_) => "forest",
-        }
-    }
-}
-
-/// Settings of [`fit`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct ModelParams {
-    /// The model of each target.
-    pub kind: ModelKind,
-    /// Regulators per target: the `k` best-ranked edges into it (`None`: all).
-    pub per_target: Option<usize>,
-    /// Prior scale of each ridge weight (linear model; forests ignore it).
-    pub prior: WeightPrior,
-    /// Seed of the forests and of the cross-validation folds.
-    pub seed: u64,
-}
-
-impl ModelParams {
-    /// Regulators per target: 10, the largest of the "top regulators per target"
-    /// modules of SCENIC (top 5 and 10; Aibar et al. 2017, Nature Methods 14:1083),
-    /// and few enough for a stable fit on tens of samples.
-    pub const PER_TARGET: usize = 10;
-    /// Candidate penalties of the GCV search: a grid of 100 values, as glmnet's path
-    /// (Friedman, Hastie & Tibshirani 2010, J Stat Softw 33:1).
-    pub const GCV_GRID: usize = 100;
-    /// The grid spans `[10^-4, 10^2] x scale`, the scale `n` (samples) for the shared
-    /// penalty (standardised regulators have `Σ s² = n k`) and `s²_max` (the largest
-    /// squared singular value) per target: from glmnet's ratio 10^-4 (an almost
-    /// unpenalised fit) up to shrinking every direction about a hundredfold (an
-    /// almost empty model).
-    pub const GCV_RANGE: (f64, f64) = (1e-4, 1e2);
-
-    /// Checks ranges.
-    pub fn validate(&self) -> Result<(), PerturbError> {
-        if self.per_target == Some(0) {
-            return Err(PerturbError::Param(
-                "--per-target must be at least 1 (regulators per target)".into(),
-            ));
-        }
-        match &self.kind {
-            ModelKind::Linear(Alpha::Fixed(a)) if !(a.is_finite() && *a >= 0.0) => Err(
-                PerturbError::Param(format!("--alpha must be finite and non-negative, got {a}")),
-            ),
-            ModelKind::Linear(_) => Ok(()),
-            ModelKind::Forest(f) => {
-                f.forest.validate()?;
-                if f.folds < 2 {
-                    return Err(PerturbError::Param(format!(
-                        "cross-validation needs at least 2 folds, got {}",
-                        f.folds
-                    )));
-                }
-                Ok(())
-            }
-        }
-    }
-}
-
-impl Default for ModelParams {
-    fn default() -> Self {
-        ModelParams {
-            kind: ModelKind::Linear(Alpha::Gcv),
-            per_target: Some(Self::PER_TARGET),
-            prior: WeightPrior::Score,
-            seed: 0,
-        }
+impl std::fmt::Display for ResponseKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -238,7 +86,7 @@ pub struct ResponseModel {
     forests: Vec<Option<TreeModel>>,
     r2: Vec<Option<f64>>,
     alpha: Vec<Option<f64>>,
-    kind: &'static str,
+    kind: ResponseKind,
     missing: Vec<String>,
     uniform_prior_targets: usize,
 }
@@ -291,7 +139,7 @@ impl ResponseModel {
             forests: Vec::new(),
             r2: vec![None; n],
             alpha: vec![None; n],
-            kind: "linear",
+            kind: ResponseKind::Linear,
             missing: Vec::new(),
             uniform_prior_targets: 0,
         })
@@ -321,14 +169,14 @@ impl ResponseModel {
             })
     }
 
-    /// "linear" or "forest".
-    pub fn kind(&self) -> &'static str {
+    /// Linear or forest.
+    pub fn kind(&self) -> ResponseKind {
         self.kind
     }
 
     /// Whether the model is linear (has edge weights).
     pub fn is_linear(&self) -> bool {
-        self.kind == "linear"
+        self.kind == ResponseKind::Linear
     }
 
     /// The regulators of a target (matrix indices), best-ranked first.
@@ -413,7 +261,27 @@ pub fn fit(
     params: &ModelParams,
     progress: &dyn Progress,
 ) -> Result<ResponseModel, PerturbError> {
-    params.validate()?;
+    params.check()?.fit(matrix, network, progress)
+}
+
+impl ValidModelParams {
+    /// [`fit`] with settings already checked.
+    pub fn fit(
+        &self,
+        matrix: &ExpressionMatrix,
+        network: &GeneNetwork,
+        progress: &dyn Progress,
+    ) -> Result<ResponseModel, PerturbError> {
+        fit_checked(matrix, network, self, progress)
+    }
+}
+
+fn fit_checked(
+    matrix: &ExpressionMatrix,
+    network: &GeneNetwork,
+    params: &ModelParams,
+    progress: &dyn Progress,
+) -> Result<ResponseModel, PerturbError> {
     let n_genes = matrix.n_genes();
     let n = matrix.n_samples();
     if n < crate::expression::MIN_SAMPLES {
@@ -448,13 +316,13 @@ pub fn fit(
             let prior: Vec<Vec<f64>> = scores
                 .iter()
                 .map(|s| {
-                    prior_variances(s, params.prior).unwrap_or_else(|| {
+                    ridge::prior_variances(s, params.prior).unwrap_or_else(|| {
                         uniform_prior_targets += 1;
                         vec![1.0; s.len()]
                     })
                 })
                 .collect();
-            let fits = ridge_all(matrix, &per_target, &prior, &mean, &sd, *rule, progress);
+            let fits = ridge::ridge_all(matrix, &per_target, &prior, &mean, &sd, *rule, progress);
             let mut weights = Vec::with_capacity(regulators.len());
             let (mut r2, mut alpha) = (Vec::with_capacity(n_genes), Vec::with_capacity(n_genes));
             for f in fits {
@@ -470,11 +338,17 @@ pub fn fit(
                     }
                 }
             }
-            (weights, Vec::new(), r2, alpha, "linear")
+            (weights, Vec::new(), r2, alpha, ResponseKind::Linear)
         }
         ModelKind::Forest(fp) => {
-            let (forests, r2) = forests(matrix, &per_target, fp, params.seed, progress);
-            (Vec::new(), forests, r2, vec![None; n_genes], "forest")
+            let (forests, r2) = forest::forests(matrix, &per_target, fp, params.seed, progress);
+            (
+                Vec::new(),
+                forests,
+                r2,
+                vec![None; n_genes],
+                ResponseKind::Forest,
+            )
         }
     };
     let genes: Arc<[String]> = matrix.genes().to_vec().into();
@@ -498,22 +372,6 @@ pub fn fit(
         missing,
         uniform_prior_targets,
     })
-}
-
-/// Prior variances of a target's standardised weights from its edges' scores
-/// (see [`WeightPrior`]): mean 1, so the penalty keeps its scale. `None` when the
-/// scores cannot serve (one is not positive and finite).
-fn prior_variances(scores: &[f64], prior: WeightPrior) -> Option<Vec<f64>> {
-    match prior {
-        WeightPrior::Uniform => Some(vec![1.0; scores.len()]),
-        WeightPrior::Score => {
-            if !scores.iter().all(|s| s.is_finite() && *s > 0.0) {
-                return None;
-            }
-            let mean = scores.iter().sum::<f64>() / scores.len().max(1) as f64;
-            Some(scores.iter().map(|s| s / mean).collect())
-        }
-    }
 }
 
 /// Per matrix gene, its regulators (matrix indices) in network rank order, at most
@@ -571,343 +429,11 @@ fn mean_sd(v: &[f32]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
-/// One target's ridge fit.
-struct RidgeFit {
-    weights: Vec<f64>,
-    alpha: f64,
-    r2: f64,
-}
-
-/// The thin SVD `X = U S Vᵀ` of a target's centred, standardised regulators (each
-/// scaled by the square root of its prior variance, see [`WeightPrior`]), and
-/// what every penalty's fit needs: `β(α) = V diag(s/(s²+α)) Uᵀy`, hat matrix
-/// `1/n + U diag(s²/(s²+α)) Uᵀ` (the 1/n for the intercept).
-struct Decomposed {
-    /// Positions (in the regulator list) of the regulators with variance.
-    used: Vec<usize>,
-    u: Mat<f64>,
-    vt: Mat<f64>,
-    s: Vec<f64>,
-    /// `Uᵀy`.
-    uy: Vec<f64>,
-    /// The centred target.
-    y: Vec<f64>,
-    /// `|y|²`.
-    tss: f64,
-    /// `√v_j` of each used regulator (see [`WeightPrior`]).
-    scale: Vec<f64>,
-}
-
-impl Decomposed {
-    fn new(
-        matrix: &ExpressionMatrix,
-        t: usize,
-        regs: &[usize],
-        prior: &[f64],
-        mean: &[f64],
-        sd: &[f64],
-    ) -> Option<Self> {
-        let n = matrix.n_samples();
-        let y: Vec<f64> = matrix.gene(t).iter().map(|&x| x as f64 - mean[t]).collect();
-        let tss: f64 = y.iter().map(|v| v * v).sum();
-        // Regulators without variance cannot be fitted; they keep weight 0.
-        let used: Vec<usize> = (0..regs.len()).filter(|&j| sd[regs[j]] > 0.0).collect();
-        // A penalty α/v_j on β_j is plain ridge on the column scaled by √v_j.
-        let scale: Vec<f64> = used.iter().map(|&j| prior[j].sqrt()).collect();
-        let k = used.len();
-        if k == 0 || tss == 0.0 {
-            return None;
-        }
-        let x = Mat::<f64>::from_fn(n, k, |i, j| {
-            let g = regs[used[j]];
-            (matrix.values()[[g, i]] as f64 - mean[g]) / sd[g] * scale[j]
-        });
-        let size = n.min(k);
-        let mut u = Mat::<f64>::zeros(n, size);
-        let mut vt = Mat::<f64>::zeros(k, size);
-        let mut s = faer::diag::Diag::<f64>::zeros(size);
-        let compute = faer::linalg::svd::ComputeSvdVectors::Thin;
-        let mut buf = MemBuffer::new(faer::linalg::svd::svd_scratch::<f64>(
-            n,
-            k,
-            compute,
-            compute,
-            Par::Seq,
-            Default::default(),
-        ));
-        faer::linalg::svd::svd(
-            x.as_ref(),
-            s.as_mut(),
-            Some(u.as_mut()),
-            Some(vt.as_mut()),
-            Par::Seq,
-            MemStack::new(&mut buf),
-            Default::default(),
-        )
-        .ok()?;
-        let s: Vec<f64> = (0..size).map(|j| s[j]).collect();
-        let uy: Vec<f64> = (0..size)
-            .map(|j| (0..n).map(|i| u[(i, j)] * y[i]).sum())
-            .collect();
-        Some(Decomposed {
-            used,
-            u,
-            vt,
-            s,
-            uy,
-            y,
-            tss,
-            scale,
-        })
-    }
-
-    /// Generalised cross-validation `n |y - ŷ|² / (n - df)²` at penalty `a`, in
-    /// units of the target's variance (so targets can be pooled); `None` when the
-    /// fit leaves no degrees of freedom.
-    fn gcv(&self, a: f64) -> Option<f64> {
-        let n = self.y.len() as f64;
-        let explained: f64 = self.uy.iter().map(|v| v * v).sum();
-        let mut rss = self.tss - explained;
-        let mut df = 1.0;
-        for (&sj, &uyj) in self.s.iter().zip(&self.uy) {
-            let d = sj * sj + a;
-            if d > 0.0 {
-                rss += (a / d).powi(2) * uyj * uyj;
-                df += sj * sj / d;
-            }
-        }
-        let rest = n - df;
-        (rest > 0.0).then(|| n * n * rss.max(0.0) / (rest * rest * self.tss))
-    }
-
-    /// The fit at penalty `alpha`: weights in expression units and the exact
-    /// leave-one-out R².
-    fn solve(&self, alpha: f64, regs: &[usize], sd: &[f64]) -> RidgeFit {
-        let n = self.y.len();
-        let size = self.s.len();
-        let shrink: Vec<f64> = self
-            .s
-            .iter()
-            .map(|&sj| {
-                let d = sj * sj + alpha;
-                if d > 0.0 { sj * sj / d } else { 0.0 }
-            })
-            .collect();
-        let coef: Vec<f64> = (0..size)
-            .map(|j| {
-                let d = self.s[j] * self.s[j] + alpha;
-                if d > 0.0 {
-                    self.s[j] / d * self.uy[j]
-                } else {
-                    0.0
-                }
-            })
-            .collect();
-        let mut weights = vec![0.0; regs.len()];
-        for (jj, &j) in self.used.iter().enumerate() {
-            let b: f64 = (0..size).map(|c| self.vt[(jj, c)] * coef[c]).sum();
-            weights[j] = b * self.scale[jj] / sd[regs[j]];
-        }
-        let mut press = 0.0;
-        for i in 0..n {
-            let mut fitted = 0.0;
-            let mut h = 1.0 / n as f64;
-            for (j, (&sh, &uyj)) in shrink.iter().zip(&self.uy).enumerate() {
-                let uij = self.u[(i, j)];
-                fitted += uij * sh * uyj;
-                h += uij * uij * sh;
-            }
-            let e = self.y[i] - fitted;
-            // A sample with leverage 1 is fitted exactly whatever its value: its
-            // held-out error is unknown, so it counts as the mean's.
-            press += if h < 1.0 - 1e-12 {
-                (e / (1.0 - h)).powi(2)
-            } else {
-                self.y[i] * self.y[i]
-            };
-        }
-        RidgeFit {
-            weights,
-            alpha,
-            r2: 1.0 - press / self.tss,
-        }
-    }
-}
-
-/// The candidate penalties: [`ModelParams::GCV_GRID`] values log-spaced over
-/// `scale x` [`ModelParams::GCV_RANGE`].
-fn alpha_grid(scale: f64) -> impl Iterator<Item = f64> {
-    let (lo, hi) = ModelParams::GCV_RANGE;
-    let g = ModelParams::GCV_GRID;
-    (0..g).map(move |i| scale * lo * (hi / lo).powf(i as f64 / (g - 1) as f64))
-}
-
-/// Ridge fits of every target. Shared GCV needs two passes (the pooled criterion,
-/// then the fits); the SVDs are recomputed rather than kept, as they would take
-/// n x k numbers per target.
-fn ridge_all(
-    matrix: &ExpressionMatrix,
-    per_target: &[Vec<usize>],
-    prior: &[Vec<f64>],
-    mean: &[f64],
-    sd: &[f64],
-    rule: Alpha,
-    progress: &dyn Progress,
-) -> Vec<Option<RidgeFit>> {
-    let n = matrix.n_samples() as f64;
-    let decompose = |t: usize| {
-        (!per_target[t].is_empty())
-            .then(|| Decomposed::new(matrix, t, &per_target[t], &prior[t], mean, sd))
-            .flatten()
-    };
-    let empty = |t: usize| {
-        (!per_target[t].is_empty()).then(|| RidgeFit {
-            weights: vec![0.0; per_target[t].len()],
-            alpha: 0.0,
-            r2: 0.0,
-        })
-    };
-    let shared = match rule {
-        Alpha::Fixed(a) => Some(a),
-        Alpha::GcvPerTarget => None,
-        Alpha::Gcv => {
-            // Standardised regulators with prior variances of mean 1: Σ s² = n k, so
-            // n is the natural unit.
-            let grid: Vec<f64> = alpha_grid(n).collect();
-            // Per-target curves collected in order and summed sequentially, so the
-            // choice does not depend on the number of threads.
-            let curves: Vec<Vec<f64>> = (0..per_target.len())
-                .into_par_iter()
-                .map(|t| match decompose(t) {
-                    Some(d) => grid
-                        .iter()
-                        .map(|&a| d.gcv(a).unwrap_or(f64::INFINITY))
-                        .collect(),
-                    None => Vec::new(),
-                })
-                .collect();
-            let mut totals = vec![0.0; grid.len()];
-            for c in curves.iter().filter(|c| !c.is_empty()) {
-                totals.iter_mut().zip(c).for_each(|(x, y)| *x += y);
-            }
-            let best = (0..grid.len())
-                .min_by(|&i, &j| totals[i].total_cmp(&totals[j]))
-                .expect("the grid is not empty");
-            Some(grid[best])
-        }
-    };
-    (0..per_target.len())
-        .into_par_iter()
-        .map(|t| {
-            let fit = match decompose(t) {
-                None => empty(t),
-                Some(d) => {
-                    let alpha = shared.unwrap_or_else(|| {
-                        let s2max = d.s[0] * d.s[0];
-                        alpha_grid(s2max)
-                            .filter_map(|a| d.gcv(a).map(|g| (g, a)))
-                            .min_by(|x, y| x.0.total_cmp(&y.0))
-                            .map_or(0.0, |(_, a)| a)
-                    });
-                    Some(d.solve(alpha, &per_target[t], sd))
-                }
-            };
-            progress.advance(1);
-            fit
-        })
-        .collect()
-}
-
-fn mean_of(v: &[f32]) -> f64 {
-    v.iter().map(|&x| x as f64).sum::<f64>() / v.len() as f64
-}
-
-// Stream tag of the cross-validation folds (targets use their own index).
-const FOLDS_STREAM: u64 = u64::MAX;
-
-/// Forests of every target with regulators, and their cross-validated R².
-fn forests(
-    matrix: &ExpressionMatrix,
-    per_target: &[Vec<usize>],
-    params: &ForestModelParams,
-    seed: u64,
-    progress: &dyn Progress,
-) -> (Vec<Option<TreeModel>>, Vec<Option<f64>>) {
-    let n = matrix.n_samples();
-    let folds = params.folds.min(n);
-    // Samples dealt into folds in a random order shared by every target.
-    let mut order: Vec<usize> = (0..n).collect();
-    order.shuffle(&mut random::stream(seed, FOLDS_STREAM));
-    let mut fold_of = vec![0usize; n];
-    for (pos, &s) in order.iter().enumerate() {
-        fold_of[s] = pos % folds;
-    }
-    let train_sets: Vec<Vec<usize>> = (0..folds)
-        .map(|f| (0..n).filter(|&s| fold_of[s] != f).collect())
-        .collect();
-    let binned_folds: Vec<BinnedMatrix> = train_sets
-        .iter()
-        .map(|train| {
-            let values = matrix.values().select(ndarray::Axis(1), train);
-            let names = train.iter().map(|&s| matrix.samples()[s].clone()).collect();
-            let sub = ExpressionMatrix::new(matrix.genes().to_vec(), names, values)
-                .expect("a subset of a valid matrix is valid");
-            BinnedMatrix::new(&sub)
-        })
-        .collect();
-    let binned = BinnedMatrix::new(matrix);
-    let ensemble = EnsembleParams::Forest(params.forest.clone());
-    let fitted: Vec<(Option<TreeModel>, Option<f64>)> = (0..matrix.n_genes())
-        .into_par_iter()
-        .map(|t| {
-            let regs = &per_target[t];
-            if regs.is_empty() {
-                progress.advance(1);
-                return (None, None);
-            }
-            let y: Vec<f32> = matrix.gene(t).to_vec();
-            let mut rng = random::stream(seed, t as u64);
-            let full = trees::fit(&binned, &y, regs.clone(), &ensemble, &mut rng, true)
-                .model
-                .expect("asked to keep the model");
-            let mut predicted = vec![0.0f64; n];
-            let mut x = Vec::with_capacity(regs.len());
-            for (f, train) in train_sets.iter().enumerate() {
-                let y_train: Vec<f32> = train.iter().map(|&s| y[s]).collect();
-                let model = trees::fit(
-                    &binned_folds[f],
-                    &y_train,
-                    regs.clone(),
-                    &ensemble,
-                    &mut rng,
-                    true,
-                )
-                .model
-                .expect("asked to keep the model");
-                for s in (0..n).filter(|&s| fold_of[s] == f) {
-                    x.clear();
-                    x.extend(regs.iter().map(|&r| matrix.values()[[r, s]]));
-                    predicted[s] = model.predict(&x) as f64;
-                }
-            }
-            let mean = mean_of(&y);
-            let tss: f64 = y.iter().map(|&v| (v as f64 - mean).powi(2)).sum();
-            let sse: f64 = y
-                .iter()
-                .zip(&predicted)
-                .map(|(&v, &p)| (v as f64 - p).powi(2))
-                .sum();
-            progress.advance(1);
-            (Some(full), (tss > 0.0).then(|| 1.0 - sse / tss))
-        })
-        .collect();
-    fitted.into_iter().unzip()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::network::{Cut, EdgeTable, Sign};
+    use faer::Mat;
     use rand::SeedableRng;
     use rand_distr::{Distribution, StandardNormal};
 
