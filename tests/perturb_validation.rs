@@ -63,7 +63,7 @@ fn case(topology: Topology, genes: usize, samples: usize, seed: u64) -> Case {
         };
         let ko = model
             .steady_state(
-                &simulate::Perturbation::knockout(&[g]),
+                &simulate::KineticPerturbation::knockout(&[g]),
                 &SteadyParams::default(),
             )
             .unwrap();

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use assert_cmd::Command;
 use grn::simulate::{
-    self, CountModel, CountParams, Dropout, ExperimentParams, KineticParams, Perturbation,
+    self, CountModel, CountParams, Dropout, ExperimentParams, KineticParams, KineticPerturbation,
     SimulateParams, SteadyParams, Topology, TopologyParams,
 };
 
@@ -30,7 +30,10 @@ fn knocking_out_a_gene_without_targets_changes_nothing_else() {
         );
         for &g in &leaves {
             let ko = m
-                .steady_state(&Perturbation::knockout(&[g]), &SteadyParams::default())
+                .steady_state(
+                    &KineticPerturbation::knockout(&[g]),
+                    &SteadyParams::default(),
+                )
                 .unwrap();
             assert!(ko.converged());
             assert_eq!(ko.values[g], 0.0);
@@ -51,7 +54,10 @@ fn knocking_out_a_regulator_moves_its_targets() {
     let hub = (0..100).max_by_key(|&g| out[g]).unwrap();
     let wt = m.wild_type().values.clone();
     let ko = m
-        .steady_state(&Perturbation::knockout(&[hub]), &SteadyParams::default())
+        .steady_state(
+            &KineticPerturbation::knockout(&[hub]),
+            &SteadyParams::default(),
+        )
         .unwrap();
     let moved = net
         .edges()

@@ -30,7 +30,7 @@ use crate::Progress;
 use crate::random;
 
 use super::SimulateError;
-use super::kinetics::{Applied, Model, Perturbation};
+use super::kinetics::{Applied, KineticPerturbation, Model};
 use super::ode::{self, OdeOptions, OdeStop};
 use super::steady::{SteadyParams, SteadyState};
 
@@ -356,8 +356,8 @@ pub fn run(
             .map(|s| {
                 let mut rng = random::stream(mf_seed, s as u64);
                 let delta = multifactorial_shift(n, params, &mut rng);
-                let state =
-                    model.solve_unchecked(&Perturbation::basal_shift(&delta), &params.steady);
+                let state = model
+                    .solve_unchecked(&KineticPerturbation::basal_shift(&delta), &params.steady);
                 progress.advance(1);
                 (format!("S{}", s + 1), state)
             })
@@ -378,8 +378,8 @@ pub fn run(
             let states: Vec<(String, SteadyState)> = (0..n)
                 .into_par_iter()
                 .map(|g| {
-                    let state =
-                        model.solve_unchecked(&Perturbation::scale(g, factor), &params.steady);
+                    let state = model
+                        .solve_unchecked(&KineticPerturbation::scale(g, factor), &params.steady);
                     progress.advance(1);
                     (names[g].clone(), state)
                 })

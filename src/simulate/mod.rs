@@ -8,7 +8,7 @@
 //!   with signs, or a random one (Erdos-Renyi, scale-free, modular);
 //! - [`kinetics`]: the Hill-type ODE [`Model`] of every gene, with parameters drawn
 //!   from GeneNetWeaver's documented ranges or given explicitly, and the
-//!   [`Perturbation`]s it can undergo;
+//!   [`KineticPerturbation`]s it can undergo;
 //! - [`steady`]: steady states by block-triangular Newton iteration (faer sparse LU)
 //!   with an ODE fallback, reporting what did not converge;
 //! - [`experiments`]: DREAM4-style multifactorial, knockout, knockdown,
@@ -19,7 +19,7 @@
 //!
 //! ```
 //! use grn::network::Sign;
-//! use grn::simulate::{KineticParams, Model, Perturbation, SignedNetwork, SteadyParams};
+//! use grn::simulate::{KineticParams, KineticPerturbation, Model, SignedNetwork, SteadyParams};
 //! let genes: std::sync::Arc<[String]> = ["TF", "A", "B"].map(String::from).into();
 //! let net = SignedNetwork::new(
 //!     genes,
@@ -30,7 +30,7 @@
 //! let model = Model::random(&net, &KineticParams::default(), &mut rng).unwrap();
 //! let wt = model.wild_type().values.clone();
 //! let ko = model
-//!     .steady_state(&Perturbation::knockout(&[0]), &SteadyParams::default())
+//!     .steady_state(&KineticPerturbation::knockout(&[0]), &SteadyParams::default())
 //!     .unwrap();
 //! assert!(ko.converged());
 //! assert_eq!(ko.values[0], 0.0);
@@ -45,6 +45,7 @@ pub mod experiments;
 pub mod kinetics;
 mod ode;
 pub mod output;
+mod state;
 pub mod steady;
 pub mod topology;
 
@@ -56,7 +57,7 @@ use crate::random;
 
 pub use experiments::{CountModel, CountParams, Dropout, ExperimentParams, Samples, Simulation};
 pub use kinetics::{
-    Combination, Gene, Input, KineticParams, Model, ModelSpec, Perturbation, Range,
+    Combination, Gene, Input, KineticParams, KineticPerturbation, Model, ModelSpec, Range,
 };
 pub use steady::{SteadyParams, SteadyState};
 pub use topology::{SignedNetwork, Topology, TopologyParams};

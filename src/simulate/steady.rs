@@ -24,282 +24,108 @@
 //! genes and `e` internal edges, a few sparse LU factorisations (near O(b + e) for
 //! the sparse, low-fill Jacobians of regulatory networks).
 
-use crate::network::feedback_blocks;
-use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
-use faer::sparse::linalg::lu::{NumericLu, SymbolicLu, factorize_symbolic_lu};
-use faer::sparse::{SparseColMatRef, SymbolicSparseColMat};
-use faer::{Conj, MatMut, Par};
-use serde::{Deserialize, Serialize};
+use crate::network::{Block, CoupledBlock, Factors};
+use faer::dyn_stack::MemBuffer;
 
 use super::SimulateError;
-use super::kinetics::{Applied, Input, Model};
+use super::kinetics::{Applied, KineticPerturbation, Model};
 use super::ode::{self, OdeOptions, OdeStop};
+pub use super::state::{SteadyParams, SteadyState};
 
-/// Settings of the steady-state solver.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SteadyParams {
-    /// Largest accepted residual `|s_i a_i(x) - x_i|` (expression units, where the
-    /// unperturbed maximum is 1). GeneNetWeaver accepts 1e-5 absolute; Newton
-    /// reaches far below, so we ask for 1e-8.
-    pub tolerance: f64,
-    /// Newton iterations per block before falling back to integration.
-    pub max_iterations: usize,
-    /// Longest integration of the fallback (minutes), GeneNetWeaver's
-    /// `maxtSteadyStateODE` (2000, 40 half-lives of the slowest gene).
-    pub max_time: f64,
-}
-
-impl Default for SteadyParams {
-    fn default() -> Self {
-        SteadyParams {
-            tolerance: 1e-8,
-            max_iterations: 50,
-            max_time: 2000.0,
-        }
-    }
-}
-
-impl SteadyParams {
-    /// Checks the settings.
-    pub fn validate(&self) -> Result<(), SimulateError> {
-        if !(self.tolerance.is_finite() && self.tolerance > 0.0) {
-            return Err(SimulateError::Param(format!(
-                "steady-state tolerance must be positive, got {}",
-                self.tolerance
-            )));
-        }
-        if self.max_iterations == 0 || !(self.max_time.is_finite() && self.max_time > 0.0) {
-            return Err(SimulateError::Param(
-                "steady-state iterations and integration time must be positive".into(),
-            ));
-        }
-        Ok(())
-    }
-}
-
-/// A steady state, and the genes where it could not be reached.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SteadyState {
-    /// mRNA level of every gene (equal to its protein level at steady state).
-    pub values: Vec<f64>,
-    /// Genes whose residual stayed above tolerance, with the residual. Empty when
-    /// the whole state converged.
-    pub unconverged: Vec<(usize, f64)>,
-    /// Feedback blocks that needed the integration fallback.
-    pub integrated_blocks: usize,
-}
-
-impl SteadyState {
-    /// True when every gene converged.
-    pub fn converged(&self) -> bool {
-        self.unconverged.is_empty()
-    }
-}
-
-const NONE: u32 = u32::MAX;
-
-/// How to solve one model: its blocks in topological order.
-#[derive(Debug)]
-pub(crate) struct SolvePlan {
-    blocks: Vec<Block>,
-    scratch: StackReq,
-    max_block: usize,
-}
-
-#[derive(Debug)]
-enum Block {
-    /// A gene outside any feedback loop.
-    Single(u32),
-    /// A feedback block.
-    Coupled(Box<Coupled>),
-}
-
-#[derive(Debug)]
-struct Coupled {
-    genes: Vec<u32>,
-    symbolic: SymbolicSparseColMat<u32>,
-    lu: SymbolicLu<u32>,
-    /// For each block gene (row), per input: where d(row)/d(regulator) goes in the
-    /// values array, or NONE for a regulator outside the block.
-    input_pos: Vec<Vec<u32>>,
-    diag_pos: Vec<u32>,
-}
-
-impl SolvePlan {
-    pub(crate) fn new(n: usize, start: &[usize], inputs: &[Input]) -> Result<Self, SimulateError> {
-        let mut self_loop = vec![false; n];
-        for t in 0..n {
-            for input in &inputs[start[t]..start[t + 1]] {
-                if input.regulator == t {
-                    self_loop[t] = true;
-                }
-            }
-        }
-        let sccs = feedback_blocks(n, |t| {
-            inputs[start[t]..start[t + 1]].iter().map(|i| i.regulator)
-        });
-        let mut local = vec![NONE; n];
-        let mut blocks = Vec::with_capacity(sccs.len());
-        let mut scratch = StackReq::empty();
-        let mut max_block = 0;
-        for scc in sccs {
-            let genes: Vec<u32> = scc.iter().map(|&g| g as u32).collect();
-            if genes.len() == 1 && !self_loop[genes[0] as usize] {
-                blocks.push(Block::Single(genes[0]));
-                continue;
-            }
-            for (l, &g) in genes.iter().enumerate() {
-                local[g as usize] = l as u32;
-            }
-            let b = genes.len();
-            // Column c holds d(row)/d(x_c): rows are c itself and c's targets in
-            // the block.
-            let mut columns: Vec<Vec<u32>> = (0..b as u32).map(|c| vec![c]).collect();
-            for (l, &g) in genes.iter().enumerate() {
-                for input in &inputs[start[g as usize]..start[g as usize + 1]] {
-                    let c = local[input.regulator];
-                    if c != NONE && is_member(&genes, input.regulator) {
-                        columns[c as usize].push(l as u32);
-                    }
-                }
-            }
-            let mut col_ptr = Vec::with_capacity(b + 1);
-            let mut row_idx = Vec::new();
-            col_ptr.push(0u32);
-            for col in &mut columns {
-                col.sort_unstable();
-                col.dedup();
-                row_idx.extend_from_slice(col);
-                col_ptr.push(row_idx.len() as u32);
-            }
-            let position = |row: u32, col: u32| -> u32 {
-                let (lo, hi) = (
-                    col_ptr[col as usize] as usize,
-                    col_ptr[col as usize + 1] as usize,
-                );
-                let k = row_idx[lo..hi]
-                    .binary_search(&row)
-                    .expect("entry is in the pattern");
-                (lo + k) as u32
-            };
-            let mut input_pos = Vec::with_capacity(b);
-            let mut diag_pos = Vec::with_capacity(b);
-            for (l, &g) in genes.iter().enumerate() {
-                let l = l as u32;
-                diag_pos.push(position(l, l));
-                input_pos.push(
-                    inputs[start[g as usize]..start[g as usize + 1]]
-                        .iter()
-                        .map(|input| {
-                            if is_member(&genes, input.regulator) {
-                                position(l, local[input.regulator])
-                            } else {
-                                NONE
-                            }
-                        })
-                        .collect(),
-                );
-            }
-            let symbolic = SymbolicSparseColMat::new_checked(b, b, col_ptr, None, row_idx);
-            let lu = factorize_symbolic_lu(symbolic.as_ref(), Default::default()).map_err(|e| {
-                SimulateError::Solver(format!(
-                    "symbolic factorisation of a {b}-gene feedback block: {e:?}"
-                ))
-            })?;
-            scratch =
-                scratch.or(lu.factorize_numeric_lu_scratch::<f64>(Par::Seq, Default::default()));
-            scratch = scratch.or(lu.solve_in_place_scratch::<f64>(1, Par::Seq));
-            max_block = max_block.max(b);
-            blocks.push(Block::Coupled(Box::new(Coupled {
-                genes,
-                symbolic,
-                lu,
-                input_pos,
-                diag_pos,
-            })));
-        }
-        Ok(SolvePlan {
-            blocks,
-            scratch,
-            max_block,
+impl Model {
+    /// The unperturbed steady state, computed once and cached.
+    pub fn wild_type(&self) -> &SteadyState {
+        self.wild_type_cell().get_or_init(|| {
+            solve(
+                self,
+                &Applied::none(self.n_genes()),
+                None,
+                &SteadyParams::default(),
+            )
         })
     }
 
-    /// Sizes of the feedback blocks, largest first.
-    pub(crate) fn feedback_blocks(&self) -> Vec<usize> {
-        let mut sizes: Vec<usize> = self
-            .blocks
-            .iter()
-            .filter_map(|b| match b {
-                Block::Coupled(c) => Some(c.genes.len()),
-                Block::Single(_) => None,
-            })
-            .collect();
-        sizes.sort_unstable_by(|a, b| b.cmp(a));
-        sizes
+    /// The steady state under `perturbation`, found by Newton's method from the wild
+    /// type (the state the cells are in when the perturbation is applied), falling
+    /// back to integrating the ODEs from the wild type when Newton fails. Genes
+    /// whose residual stays above tolerance are listed in
+    /// [`SteadyState::unconverged`].
+    pub fn steady_state(
+        &self,
+        perturbation: &KineticPerturbation,
+        params: &SteadyParams,
+    ) -> Result<SteadyState, SimulateError> {
+        perturbation.validate(self.n_genes())?;
+        params.validate()?;
+        Ok(self.solve_unchecked(perturbation, params))
     }
 
-    /// Solves the model under `applied`, starting from `start` (the wild type) or,
-    /// when `None`, from zero expression with integration first.
-    pub(crate) fn solve(
+    /// [`Model::steady_state`] for inputs already validated.
+    pub(crate) fn solve_unchecked(
         &self,
-        model: &Model,
-        applied: &Applied,
-        start: Option<&[f64]>,
+        perturbation: &KineticPerturbation,
         params: &SteadyParams,
     ) -> SteadyState {
-        let n = model.n_genes();
-        let mut x = match start {
-            Some(s) => s.to_vec(),
-            None => vec![0.0; n],
-        };
-        let mut work = Work::new(self);
-        let mut unconverged = Vec::new();
-        let mut integrated_blocks = 0;
-        for block in &self.blocks {
-            match block {
-                Block::Single(g) => {
-                    let g = *g as usize;
-                    x[g] = applied.scale[g] * model.activation(g, &x, applied.shift[g]);
+        let applied = perturbation.dense(self.n_genes());
+        solve(self, &applied, Some(&self.wild_type().values), params)
+    }
+}
+
+/// Solves the model under `applied`, starting from `start` (the wild type) or,
+/// when `None`, from zero expression with integration first.
+fn solve(
+    model: &Model,
+    applied: &Applied,
+    start: Option<&[f64]>,
+    params: &SteadyParams,
+) -> SteadyState {
+    let n = model.n_genes();
+    let mut x = match start {
+        Some(s) => s.to_vec(),
+        None => vec![0.0; n],
+    };
+    let plan = model.plan();
+    let mut work = Work::new(plan.workspace(), plan.max_block());
+    let mut unconverged = Vec::new();
+    let mut integrated_blocks = 0;
+    for block in plan.blocks() {
+        match block {
+            Block::Single(g) => {
+                let g = *g;
+                x[g] = applied.scale[g] * model.activation(g, &x, applied.shift[g]);
+            }
+            Block::Coupled(c) => {
+                let initial: Vec<f64> = c.genes().iter().map(|&g| x[g]).collect();
+                let mut ok = false;
+                if start.is_some() {
+                    ok = newton(model, applied, c, &mut x, params, &mut work);
                 }
-                Block::Coupled(c) => {
-                    let initial: Vec<f64> = c.genes.iter().map(|&g| x[g as usize]).collect();
-                    let mut ok = false;
-                    if start.is_some() {
-                        ok = newton(model, applied, c, &mut x, params, &mut work);
+                if !ok {
+                    integrated_blocks += 1;
+                    for (&g, &v) in c.genes().iter().zip(&initial) {
+                        x[g] = v;
                     }
-                    if !ok {
-                        integrated_blocks += 1;
-                        for (&g, &v) in c.genes.iter().zip(&initial) {
-                            x[g as usize] = v;
-                        }
-                        integrate_block(model, applied, c, &mut x, params);
-                        ok = newton(model, applied, c, &mut x, params, &mut work);
-                    }
-                    if !ok {
-                        for &g in &c.genes {
-                            let g = g as usize;
-                            let r = (applied.scale[g] * model.activation(g, &x, applied.shift[g])
-                                - x[g])
-                                .abs();
-                            if r.is_nan() || r > params.tolerance {
-                                unconverged.push((g, r));
-                            }
+                    integrate_block(model, applied, c, &mut x, params);
+                    ok = newton(model, applied, c, &mut x, params, &mut work);
+                }
+                if !ok {
+                    for &g in c.genes() {
+                        let r = (applied.scale[g] * model.activation(g, &x, applied.shift[g])
+                            - x[g])
+                            .abs();
+                        if r.is_nan() || r > params.tolerance {
+                            unconverged.push((g, r));
                         }
                     }
                 }
             }
         }
-        SteadyState {
-            values: x,
-            unconverged,
-            integrated_blocks,
-        }
     }
-}
-
-fn is_member(sorted_genes: &[u32], g: usize) -> bool {
-    sorted_genes.binary_search(&(g as u32)).is_ok()
+    SteadyState {
+        values: x,
+        unconverged,
+        integrated_blocks,
+    }
 }
 
 /// Buffers reused across the blocks of one solve.
@@ -313,14 +139,14 @@ struct Work {
 }
 
 impl Work {
-    fn new(plan: &SolvePlan) -> Self {
+    fn new(buffer: MemBuffer, max_block: usize) -> Self {
         Work {
-            buffer: MemBuffer::new(plan.scratch),
+            buffer,
             values: Vec::new(),
             grad: Vec::new(),
-            residual: vec![0.0; plan.max_block],
-            step: vec![0.0; plan.max_block],
-            saved: vec![0.0; plan.max_block],
+            residual: vec![0.0; max_block],
+            step: vec![0.0; max_block],
+            saved: vec![0.0; max_block],
         }
     }
 }
@@ -330,14 +156,13 @@ impl Work {
 fn residual(
     model: &Model,
     applied: &Applied,
-    c: &Coupled,
+    c: &CoupledBlock,
     x: &[f64],
     out: &mut [f64],
 ) -> (f64, f64) {
     let mut max: f64 = 0.0;
     let mut sq = 0.0;
-    for (l, &g) in c.genes.iter().enumerate() {
-        let g = g as usize;
+    for (l, &g) in c.genes().iter().enumerate() {
         let r = applied.scale[g] * model.activation(g, x, applied.shift[g]) - x[g];
         out[l] = r;
         max = max.max(r.abs());
@@ -353,15 +178,15 @@ fn residual(
 fn newton(
     model: &Model,
     applied: &Applied,
-    c: &Coupled,
+    c: &CoupledBlock,
     x: &mut [f64],
     params: &SteadyParams,
     work: &mut Work,
 ) -> bool {
-    let b = c.genes.len();
+    let b = c.genes().len();
     // One numeric factorisation per block: faer's simplicial LU keeps the sizes of
     // the first matrix it factorised, so it cannot be reused across blocks.
-    let mut numeric = NumericLu::<u32, f64>::new();
+    let mut factors = Factors::new();
     let (mut max, mut sq) = residual(model, applied, c, x, &mut work.residual[..b]);
     for _ in 0..params.max_iterations {
         if max.is_nan() {
@@ -372,52 +197,38 @@ fn newton(
         }
         // Jacobian of s a(x) - x.
         work.values.clear();
-        work.values.resize(c.symbolic.row_idx().len(), 0.0);
-        for (l, &g) in c.genes.iter().enumerate() {
-            let g = g as usize;
-            work.values[c.diag_pos[l] as usize] -= 1.0;
+        work.values.resize(c.n_entries(), 0.0);
+        for (l, &g) in c.genes().iter().enumerate() {
+            work.values[c.diagonal(l)] -= 1.0;
             model.activation_with_gradient(g, x, applied.shift[g], &mut work.grad);
-            for (&p, &d) in c.input_pos[l].iter().zip(&work.grad) {
-                if p != NONE {
-                    work.values[p as usize] += applied.scale[g] * d;
+            for (k, &d) in work.grad.iter().enumerate() {
+                if let Some(p) = c.entry(l, k) {
+                    work.values[p] += applied.scale[g] * d;
                 }
             }
         }
-        let stack = MemStack::new(&mut work.buffer);
-        let matrix = SparseColMatRef::new(c.symbolic.as_ref(), &work.values);
-        let lu = match c.lu.factorize_numeric_lu(
-            &mut numeric,
-            matrix,
-            Par::Seq,
-            stack,
-            Default::default(),
-        ) {
-            Ok(lu) => lu,
-            Err(_) => return false,
-        };
+        if c.factorize(&work.values, &mut factors, &mut work.buffer)
+            .is_err()
+        {
+            return false;
+        }
         let step = &mut work.step[..b];
         for (s, r) in step.iter_mut().zip(&work.residual[..b]) {
             *s = -r;
         }
-        let stack = MemStack::new(&mut work.buffer);
-        lu.solve_in_place_with_conj(
-            Conj::No,
-            MatMut::from_column_major_slice_mut(step, b, 1),
-            Par::Seq,
-            stack,
-        );
+        c.solve(&factors, step, &mut work.buffer);
         if step.iter().any(|v| !v.is_finite()) {
             return false;
         }
         // Backtracking on the squared residual (Armijo with c = 1e-4).
-        for (l, &g) in c.genes.iter().enumerate() {
-            work.saved[l] = x[g as usize];
+        for (l, &g) in c.genes().iter().enumerate() {
+            work.saved[l] = x[g];
         }
         let mut t = 1.0;
         let mut accepted = false;
         for _ in 0..30 {
-            for (l, &g) in c.genes.iter().enumerate() {
-                x[g as usize] = (work.saved[l] + t * work.step[l]).max(0.0);
+            for (l, &g) in c.genes().iter().enumerate() {
+                x[g] = (work.saved[l] + t * work.step[l]).max(0.0);
             }
             let (m, s) = residual(model, applied, c, x, &mut work.residual[..b]);
             if s <= (1.0 - 1e-4 * t) * sq || m <= params.tolerance {
@@ -429,8 +240,8 @@ fn newton(
             t *= 0.5;
         }
         if !accepted {
-            for (l, &g) in c.genes.iter().enumerate() {
-                x[g as usize] = work.saved[l];
+            for (l, &g) in c.genes().iter().enumerate() {
+                x[g] = work.saved[l];
             }
             return false;
         }
@@ -445,26 +256,21 @@ fn newton(
 fn integrate_block(
     model: &Model,
     applied: &Applied,
-    c: &Coupled,
+    c: &CoupledBlock,
     x: &mut [f64],
     params: &SteadyParams,
 ) {
-    let mut y: Vec<f64> = c.genes.iter().map(|&g| x[g as usize]).collect();
-    let lambda: Vec<f64> = c
-        .genes
-        .iter()
-        .map(|&g| model.degradation()[g as usize])
-        .collect();
+    let mut y: Vec<f64> = c.genes().iter().map(|&g| x[g]).collect();
+    let lambda: Vec<f64> = c.genes().iter().map(|&g| model.degradation()[g]).collect();
     let mut full = x.to_vec();
     let target = 100.0 * params.tolerance;
     let mut h = 0.0;
     let result = ode::integrate(
         |_, y, dy| {
-            for (l, &g) in c.genes.iter().enumerate() {
-                full[g as usize] = y[l].max(0.0);
+            for (l, &g) in c.genes().iter().enumerate() {
+                full[g] = y[l].max(0.0);
             }
-            for (l, &g) in c.genes.iter().enumerate() {
-                let g = g as usize;
+            for (l, &g) in c.genes().iter().enumerate() {
                 dy[l] = lambda[l]
                     * (applied.scale[g] * model.activation(g, &full, applied.shift[g]) - full[g]);
             }
@@ -481,15 +287,15 @@ fn integrate_block(
         |_, _, dy| dy.iter().zip(&lambda).all(|(d, l)| (d / l).abs() <= target),
     );
     let _: OdeStop = result;
-    for (l, &g) in c.genes.iter().enumerate() {
-        x[g as usize] = y[l].max(0.0);
+    for (l, &g) in c.genes().iter().enumerate() {
+        x[g] = y[l].max(0.0);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::simulate::kinetics::{Combination, Gene, ModelSpec, Perturbation};
+    use crate::simulate::kinetics::{Combination, Gene, Input, KineticPerturbation, ModelSpec};
 
     fn gene(name: &str, basal: f64, inputs: Vec<Input>) -> Gene {
         Gene {
@@ -538,7 +344,10 @@ mod tests {
 
             // Knocking B out frees A completely: x_A = 1.
             let ko = model
-                .steady_state(&Perturbation::knockout(&[1]), &SteadyParams::default())
+                .steady_state(
+                    &KineticPerturbation::knockout(&[1]),
+                    &SteadyParams::default(),
+                )
                 .unwrap();
             assert_eq!(ko.values[1], 0.0);
             assert!((ko.values[0] - 1.0).abs() < 1e-8);
@@ -567,7 +376,10 @@ mod tests {
         assert!((wt[2] - down).abs() < 1e-12);
         // A knockdown of TF to 0.5 halves its level.
         let kd = model
-            .steady_state(&Perturbation::scale(0, 0.5), &SteadyParams::default())
+            .steady_state(
+                &KineticPerturbation::scale(0, 0.5),
+                &SteadyParams::default(),
+            )
             .unwrap();
         assert!((kd.values[0] - 0.5).abs() < 1e-15);
         let up_kd = 0.1 + 0.9 * 0.125 / (0.125 + 0.125);
@@ -590,7 +402,7 @@ mod tests {
             !model.feedback_blocks().is_empty(),
             "the test needs feedback loops"
         );
-        let ko = Perturbation::knockout(&[net.edges().next().unwrap().0]);
+        let ko = KineticPerturbation::knockout(&[net.edges().next().unwrap().0]);
         let newton = model.steady_state(&ko, &SteadyParams::default()).unwrap();
         assert!(newton.converged());
         // Integrate the whole system from the wild type for a long time.
@@ -645,7 +457,10 @@ mod tests {
         let wt = model.wild_type();
         assert!(wt.converged());
         let kd = model
-            .steady_state(&Perturbation::scale(1, 0.5), &SteadyParams::default())
+            .steady_state(
+                &KineticPerturbation::scale(1, 0.5),
+                &SteadyParams::default(),
+            )
             .unwrap();
         assert!(kd.converged());
         for g in 0..5 {
@@ -671,7 +486,7 @@ mod tests {
             max_time: 1e-3,
         };
         let r = model
-            .steady_state(&Perturbation::scale(0, 0.3), &hopeless)
+            .steady_state(&KineticPerturbation::scale(0, 0.3), &hopeless)
             .unwrap();
         assert!(!r.converged());
         assert!(r.unconverged.iter().all(|&(_, res)| res > 1e-8));

@@ -1,250 +1,19 @@
-//! Kinetics: the ODE model of every gene and its random parameters.
-//!
-//! Each gene `i` follows the non-dimensional model of GeneNetWeaver (Marbach et al.
-//! 2010; Schaffter et al. 2011):
-//!
-//! ```text
-//! dx_i/dt = s_i * λ_i * a_i(regulators) - λ_i * x_i             (mRNA)
-//! dy_i/dt = μ_i * x_i - μ_i * y_i                               (protein, two-stage only)
-//! ```
-//!
-//! The maximal transcription rate equals the degradation rate (`m_i = λ_i`,
-//! `r_i = μ_i`, as GeneNetWeaver), so unperturbed levels lie in [0, 1] and at steady
-//! state `y = x`: the two-stage model changes dynamics (time series, noise), never
-//! steady states. Regulators act through their protein (two-stage) or their mRNA
-//! (one-stage). `s_i` is 1, or the factor of a knockout (0), knockdown or
-//! over-expression.
-//!
-//! The activation `a_i` combines Hill terms `h = v^n / (k^n + v^n)` of the
-//! regulators `v` (repressors enter as `1 - h`):
-//!
-//! ```text
-//! additive:        R_i = Σ_j w_j g_j / Σ_j w_j      (a weighted OR, SERGIO-like)
-//! multiplicative:  R_i = Π_j g_j                     (an AND of independent sites)
-//! a_i = clamp(β_i + (1 - β_i) R_i + δ_i, 0, 1)
-//! ```
-//!
-//! with basal (leaky) activation `β_i` and `δ_i` a multifactorial shift of the basal
-//! activation (0 unless perturbed; GeneNetWeaver shifts every state's activation by
-//! `δ` and truncates to [0, 1], as here). Genes without regulators have `R_i = 1`:
-//! constitutively expressed, as GeneNetWeaver sets `α_0 = 1` for them.
-//!
-//! Random parameters follow GeneNetWeaver's defaults (`GnwSettings`): half-lives of
-//! mRNA and protein from a Gaussian on [5, 50] min truncated, `λ = ln 2 / t½`; Hill
-//! thresholds `k ~ U[0.01, 1]`; Hill coefficients from a Gaussian with mean 2 and
-//! sd 2 truncated to [1, 10]; weights from a Gaussian on [0.25, 1] (GeneNetWeaver's
-//! per-module activation change); basal activation of regulated genes from its "low
-//! basal rate", a Gaussian with mean 0 and sd 0.05 truncated to [0, 0.25]. Gaussians
-//! "on [a, b]" have mean (a+b)/2 and sd (b-a)/6, redrawn until inside, as
-//! GeneNetWeaver's `RandomParameterGaussian`.
-//!
-//! Evaluating every gene's production costs O(E) for E edges.
+//! The kinetic [`Model`]: every gene's parameters and its activation.
 
 use std::sync::{Arc, OnceLock};
 
 use rand::Rng as _;
-use rand_distr::{Distribution, Normal};
+
 use serde::{Deserialize, Serialize};
 
-use crate::network::Sign;
+use crate::network::{BlockPlan, Sign};
 use crate::random::Rng;
+use crate::simulate::SimulateError;
+use crate::simulate::state::SteadyState;
+use crate::simulate::topology::SignedNetwork;
 
-use super::SimulateError;
-use super::steady::{SolvePlan, SteadyParams, SteadyState};
-use super::topology::SignedNetwork;
-
-/// How a gene combines the effects of its regulators.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Combination {
-    /// Weighted mean of the regulators' Hill terms: any activator can switch the
-    /// gene on (SERGIO's additive production, normalised to [0, 1]).
-    #[default]
-    Additive,
-    /// Product of the Hill terms: all activators are needed and any repressor can
-    /// switch the gene off (independent binding sites).
-    Multiplicative,
-}
-
-impl Combination {
-    /// Both, in the order the CLI lists them.
-    pub const ALL: [Combination; 2] = [Combination::Additive, Combination::Multiplicative];
-
-    /// The name used on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            Combination::Additive => "additive",
-            Combination::Multiplicative => "multiplicative",
-        }
-    }
-}
-
-crate::named::named_enum!(Combination, "combination");
-
-/// A closed interval `[min, max]` a parameter is drawn from.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Range {
-    /// Lower bound.
-    pub min: f64,
-    /// Upper bound.
-    pub max: f64,
-}
-
-impl Range {
-    const fn new(min: f64, max: f64) -> Self {
-        Range { min, max }
-    }
-
-    fn check(&self, what: &str, positive: bool) -> Result<(), SimulateError> {
-        let ok = self.min.is_finite()
-            && self.max.is_finite()
-            && self.min <= self.max
-            && (!positive || self.min > 0.0)
-            && self.min >= 0.0;
-        if ok {
-            Ok(())
-        } else {
-            Err(SimulateError::Param(format!(
-                "{what} range [{}, {}] must be finite, ordered and {}",
-                self.min,
-                self.max,
-                if positive { "positive" } else { "non-negative" }
-            )))
-        }
-    }
-
-    fn uniform(&self, rng: &mut Rng) -> f64 {
-        if self.min == self.max {
-            self.min
-        } else {
-            rng.random_range(self.min..=self.max)
-        }
-    }
-
-    /// GeneNetWeaver's truncated Gaussian: mean and sd given, redrawn until inside.
-    fn truncated_normal(&self, mean: f64, sd: f64, rng: &mut Rng) -> f64 {
-        if self.min == self.max || sd == 0.0 {
-            return mean.clamp(self.min, self.max);
-        }
-        let normal = Normal::new(mean, sd).expect("finite mean and positive sd");
-        loop {
-            let v = normal.sample(rng);
-            if (self.min..=self.max).contains(&v) {
-                return v;
-            }
-        }
-    }
-
-    /// Mean (min+max)/2 and sd (max-min)/6, as `RandomParameterGaussian(min, max)`.
-    fn centred_normal(&self, rng: &mut Rng) -> f64 {
-        self.truncated_normal(
-            (self.min + self.max) / 2.0,
-            (self.max - self.min) / 6.0,
-            rng,
-        )
-    }
-}
-
-/// Ranges the random kinetic parameters are drawn from, with GeneNetWeaver's
-/// defaults (see the module documentation).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct KineticParams {
-    /// How inputs combine.
-    pub combination: Combination,
-    /// Model proteins (mRNA -> protein) as a second stage.
-    pub two_stage: bool,
-    /// mRNA and protein half-lives (minutes; centred truncated Gaussian).
-    pub half_life: Range,
-    /// Hill thresholds `k` (uniform).
-    pub threshold: Range,
-    /// Hill coefficients `n` (truncated Gaussian with the mean and sd below).
-    pub hill: Range,
-    /// Mean of the Hill coefficient Gaussian.
-    pub hill_mean: f64,
-    /// Standard deviation of the Hill coefficient Gaussian.
-    pub hill_sd: f64,
-    /// Input weights (centred truncated Gaussian).
-    pub weight: Range,
-    /// Basal activation of regulated genes (truncated Gaussian with mean 0 and the
-    /// sd below).
-    pub basal: Range,
-    /// Standard deviation of the basal activation Gaussian.
-    pub basal_sd: f64,
-    /// Probability that an edge given without a sign is a repression.
-    pub unknown_repression: f64,
-}
-
-impl KineticParams {
-    /// GeneNetWeaver's `randomHalfLife_`: Gaussian on [5, 50] minutes.
-    pub const GNW_HALF_LIFE: Range = Range::new(5.0, 50.0);
-    /// GeneNetWeaver's `randomK_`: uniform on [0.01, 1].
-    pub const GNW_THRESHOLD: Range = Range::new(0.01, 1.0);
-    /// GeneNetWeaver's `randomN_`: Gaussian with mean 2 and sd 2 on [1, 10].
-    pub const GNW_HILL: Range = Range::new(1.0, 10.0);
-    /// GeneNetWeaver's `randomDeltaActivation_`: Gaussian on [0.25, 1].
-    pub const GNW_WEIGHT: Range = Range::new(0.25, 1.0);
-    /// GeneNetWeaver's `randomLowBasalRate_`: Gaussian with mean 0 and sd 0.05 on
-    /// [0, 0.25].
-    pub const GNW_BASAL: Range = Range::new(0.0, 0.25);
-
-    /// GeneNetWeaver's defaults with the given combination.
-    pub fn gnw(combination: Combination) -> Self {
-        KineticParams {
-            combination,
-            two_stage: false,
-            half_life: Self::GNW_HALF_LIFE,
-            threshold: Self::GNW_THRESHOLD,
-            hill: Self::GNW_HILL,
-            hill_mean: 2.0,
-            hill_sd: 2.0,
-            weight: Self::GNW_WEIGHT,
-            basal: Self::GNW_BASAL,
-            basal_sd: 0.05,
-            // GeneNetWeaver draws unknown signs as activation or repression with
-            // equal chance.
-            unknown_repression: 0.5,
-        }
-    }
-
-    /// Checks every range.
-    pub fn validate(&self) -> Result<(), SimulateError> {
-        self.half_life.check("half-life", true)?;
-        self.threshold.check("Hill threshold", true)?;
-        self.hill.check("Hill coefficient", true)?;
-        self.weight.check("input weight", true)?;
-        self.basal.check("basal activation", false)?;
-        if self.basal.max > 1.0 {
-            return Err(SimulateError::Param(format!(
-                "basal activation must lie in [0, 1], got max {}",
-                self.basal.max
-            )));
-        }
-        for (name, v) in [
-            ("Hill mean", self.hill_mean),
-            ("Hill sd", self.hill_sd),
-            ("basal sd", self.basal_sd),
-        ] {
-            if !(v.is_finite() && v >= 0.0) {
-                return Err(SimulateError::Param(format!(
-                    "{name} must be finite and non-negative, got {v}"
-                )));
-            }
-        }
-        if !(0.0..=1.0).contains(&self.unknown_repression) {
-            return Err(SimulateError::Param(format!(
-                "the repression probability of unsigned edges must be in [0, 1], got {}",
-                self.unknown_repression
-            )));
-        }
-        Ok(())
-    }
-}
-
-impl Default for KineticParams {
-    fn default() -> Self {
-        Self::gnw(Combination::Additive)
-    }
-}
+use super::params::{Combination, KineticParams};
+use super::perturbation::Applied;
 
 /// One regulatory input of a gene.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -288,113 +57,6 @@ pub struct ModelSpec {
     pub genes: Vec<Gene>,
 }
 
-/// A change applied to a model: per gene, a factor on its transcription rate (0 for
-/// a knockout) and a shift of its basal activation (multifactorial experiments).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Perturbation {
-    scale: Vec<(usize, f64)>,
-    shift: Vec<(usize, f64)>,
-}
-
-impl Perturbation {
-    /// No change (the wild type).
-    pub fn none() -> Self {
-        Perturbation::default()
-    }
-
-    /// Knocks out every gene of `genes` (transcription rate 0).
-    pub fn knockout(genes: &[usize]) -> Self {
-        Perturbation {
-            scale: genes.iter().map(|&g| (g, 0.0)).collect(),
-            shift: Vec::new(),
-        }
-    }
-
-    /// Multiplies the transcription rate of `gene` by `factor` (below 1: knockdown;
-    /// above 1: over-expression; 0: knockout).
-    pub fn scale(gene: usize, factor: f64) -> Self {
-        Perturbation {
-            scale: vec![(gene, factor)],
-            shift: Vec::new(),
-        }
-    }
-
-    /// Adds `delta[i]` to the basal activation of every gene `i` (DREAM4
-    /// multifactorial).
-    pub fn basal_shift(delta: &[f64]) -> Self {
-        Perturbation {
-            scale: Vec::new(),
-            shift: delta
-                .iter()
-                .enumerate()
-                .filter(|&(_, &d)| d != 0.0)
-                .map(|(i, &d)| (i, d))
-                .collect(),
-        }
-    }
-
-    /// This perturbation and `other` together (factors multiply, shifts add).
-    pub fn and(mut self, other: &Perturbation) -> Self {
-        self.scale.extend_from_slice(&other.scale);
-        self.shift.extend_from_slice(&other.shift);
-        self
-    }
-
-    /// The genes whose transcription rate is scaled, with their factors.
-    pub fn scaled(&self) -> &[(usize, f64)] {
-        &self.scale
-    }
-
-    /// Checks gene indices and factors against a model of `n` genes.
-    pub(crate) fn validate(&self, n: usize) -> Result<(), SimulateError> {
-        for &(g, f) in &self.scale {
-            if g >= n || !(f.is_finite() && f >= 0.0) {
-                return Err(SimulateError::Param(format!(
-                    "perturbation of gene {g} by factor {f}: the gene must exist (0..{n}) \
-                     and the factor be finite and non-negative"
-                )));
-            }
-        }
-        for &(g, d) in &self.shift {
-            if g >= n || !d.is_finite() {
-                return Err(SimulateError::Param(format!(
-                    "basal shift {d} of gene {g} must be finite for an existing gene"
-                )));
-            }
-        }
-        Ok(())
-    }
-
-    /// Dense per-gene factors and shifts.
-    pub(crate) fn dense(&self, n: usize) -> Applied {
-        let mut scale = vec![1.0; n];
-        let mut shift = vec![0.0; n];
-        for &(g, f) in &self.scale {
-            scale[g] *= f;
-        }
-        for &(g, d) in &self.shift {
-            shift[g] += d;
-        }
-        Applied { scale, shift }
-    }
-}
-
-/// A perturbation as dense per-gene arrays.
-#[derive(Debug, Clone)]
-pub(crate) struct Applied {
-    pub scale: Vec<f64>,
-    pub shift: Vec<f64>,
-}
-
-impl Applied {
-    pub fn none(n: usize) -> Self {
-        Applied {
-            scale: vec![1.0; n],
-            shift: vec![0.0; n],
-        }
-    }
-}
-
 /// A kinetic model of a gene network, ready to simulate.
 ///
 /// Built from a [`SignedNetwork`] with random parameters ([`Model::random`]) or from
@@ -410,7 +72,7 @@ pub struct Model {
     degradation: Vec<f64>,
     protein_degradation: Vec<f64>,
     basal: Vec<f64>,
-    plan: Arc<SolvePlan>,
+    plan: Arc<BlockPlan>,
     wild_type: Arc<OnceLock<SteadyState>>,
 }
 
@@ -468,7 +130,10 @@ impl Model {
         let degradation = spec.genes.iter().map(|g| g.degradation).collect();
         let protein_degradation = spec.genes.iter().map(|g| g.protein_degradation).collect();
         let basal = spec.genes.iter().map(|g| g.basal).collect();
-        let plan = SolvePlan::new(n, &start, &inputs)?;
+        let plan = BlockPlan::new(n, |t| {
+            inputs[start[t]..start[t + 1]].iter().map(|i| i.regulator)
+        })
+        .map_err(|e| SimulateError::Solver(e.to_string()))?;
         Ok(Model {
             spec: Arc::new(spec),
             start,
@@ -599,7 +264,7 @@ impl Model {
     /// Sizes of the feedback blocks (strongly connected components with more than
     /// one gene or a self-loop), largest first: the part solved by Newton.
     pub fn feedback_blocks(&self) -> Vec<usize> {
-        self.plan.feedback_blocks()
+        self.plan.feedback_sizes()
     }
 
     /// The activation `a_i` of gene `i` given regulator levels `v` (proteins in the
@@ -685,42 +350,14 @@ impl Model {
         raw
     }
 
-    /// The unperturbed steady state, computed once and cached.
-    pub fn wild_type(&self) -> &SteadyState {
-        self.wild_type.get_or_init(|| {
-            self.plan.solve(
-                self,
-                &Applied::none(self.n_genes()),
-                None,
-                &SteadyParams::default(),
-            )
-        })
+    /// The solving order of the steady state, built once per model.
+    pub(crate) fn plan(&self) -> &BlockPlan {
+        &self.plan
     }
 
-    /// The steady state under `perturbation`, found by Newton's method from the wild
-    /// type (the state the cells are in when the perturbation is applied), falling
-    /// back to integrating the ODEs from the wild type when Newton fails. Genes
-    /// whose residual stays above tolerance are listed in
-    /// [`SteadyState::unconverged`].
-    pub fn steady_state(
-        &self,
-        perturbation: &Perturbation,
-        params: &SteadyParams,
-    ) -> Result<SteadyState, SimulateError> {
-        perturbation.validate(self.n_genes())?;
-        params.validate()?;
-        Ok(self.solve_unchecked(perturbation, params))
-    }
-
-    /// [`Model::steady_state`] for inputs already validated.
-    pub(crate) fn solve_unchecked(
-        &self,
-        perturbation: &Perturbation,
-        params: &SteadyParams,
-    ) -> SteadyState {
-        let applied = perturbation.dense(self.n_genes());
-        self.plan
-            .solve(self, &applied, Some(&self.wild_type().values), params)
+    /// Where the wild type is cached.
+    pub(crate) fn wild_type_cell(&self) -> &OnceLock<SteadyState> {
+        &self.wild_type
     }
 
     /// The mRNA production rates `s_i λ_i a_i` at regulator levels `v`.
