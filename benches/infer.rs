@@ -13,7 +13,7 @@ use std::time::Duration;
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 
 use grn::expression::{self, ExpressionMatrix, ReadOptions, Regulators};
-use grn::infer::{self, InferParams, Method};
+use grn::infer::{self, InferParams, TreeMethod};
 
 fn load(path: &Path) -> ExpressionMatrix {
     expression::read(path, &ReadOptions::default())
@@ -21,9 +21,9 @@ fn load(path: &Path) -> ExpressionMatrix {
         .matrix
 }
 
-fn run(m: &ExpressionMatrix, regulators: &Regulators, method: Method) {
+fn run(m: &ExpressionMatrix, regulators: &Regulators, method: TreeMethod) {
     let params = InferParams {
-        method,
+        method: method.into(),
         ..Default::default()
     };
     infer::infer(m, regulators, &params, &grn::Quiet).expect("inference runs");
@@ -34,7 +34,7 @@ fn dream4(c: &mut Criterion) {
     let m = load(&root.join("data/insilico_size100_1_multifactorial.tsv"));
     let mut group = c.benchmark_group("dream4_net1");
     group.sample_size(10).sampling_mode(SamplingMode::Flat);
-    for method in [Method::Genie3, Method::GrnBoost2] {
+    for method in [TreeMethod::Genie3, TreeMethod::GrnBoost2] {
         group.bench_function(method.name(), |b| {
             b.iter(|| run(&m, &Regulators::All, method))
         });
@@ -65,7 +65,7 @@ fn synthetic(c: &mut Criterion) {
         .sampling_mode(SamplingMode::Flat)
         .measurement_time(Duration::from_secs(600));
     group.bench_function("grnboost2_200tfs", |b| {
-        b.iter(|| run(&m, &regulators, Method::GrnBoost2))
+        b.iter(|| run(&m, &regulators, TreeMethod::GrnBoost2))
     });
     group.finish();
 }

@@ -15,7 +15,7 @@
 //!
 //! ```
 //! use grn::expression::{ExpressionMatrix, Regulators};
-//! use grn::infer::{infer, InferParams, Method};
+//! use grn::infer::{infer, InferParams, TreeMethod};
 //! let n = 30;
 //! let a: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin()).collect();
 //! let b: Vec<f32> = a.iter().map(|v| 2.0 * v + 0.1).collect();
@@ -23,7 +23,7 @@
 //! let values = ndarray::Array2::from_shape_vec((3, n), [a, b, c].concat()).unwrap();
 //! let samples = (0..n).map(|i| format!("s{i}")).collect();
 //! let m = ExpressionMatrix::new(vec!["A".into(), "B".into(), "C".into()], samples, values).unwrap();
-//! let params = InferParams { method: Method::GrnBoost2, ..Default::default() };
+//! let params = InferParams { method: TreeMethod::GrnBoost2.into(), ..Default::default() };
 //! let edges = infer(&m, &Regulators::All, &params, &grn::Quiet).unwrap();
 //! let top = edges.get(0);
 //! assert!(matches!((top.regulator, top.target), (0, 1) | (1, 0)));
@@ -54,9 +54,10 @@ pub enum InferError {
     Mi(#[from] MiError),
 }
 
-/// An inference method (a preset of the engine).
+/// A tree-ensemble method: a preset of the [`tree_importances`] engine with the
+/// settings of its paper.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Method {
+pub enum TreeMethod {
     /// GENIE3 with random forests (Huynh-Thu et al. 2010).
     #[default]
     Genie3,
@@ -65,6 +66,41 @@ pub enum Method {
     /// GRNBoost2: stochastic gradient boosting with early stopping (Moerman et al.
     /// 2019).
     GrnBoost2,
+}
+
+impl TreeMethod {
+    /// Every tree method, in the order the CLI lists them.
+    pub const ALL: [TreeMethod; 3] = [
+        TreeMethod::Genie3,
+        TreeMethod::Genie3Et,
+        TreeMethod::GrnBoost2,
+    ];
+
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            TreeMethod::Genie3 => "genie3",
+            TreeMethod::Genie3Et => "genie3-et",
+            TreeMethod::GrnBoost2 => "grnboost2",
+        }
+    }
+
+    /// The tree-ensemble settings of the method's paper.
+    pub fn ensemble(self) -> EnsembleParams {
+        match self {
+            TreeMethod::Genie3 => EnsembleParams::Forest(ForestParams::genie3()),
+            TreeMethod::Genie3Et => EnsembleParams::Forest(ForestParams::genie3_et()),
+            TreeMethod::GrnBoost2 => EnsembleParams::Boosting(BoostingParams::grnboost2()),
+        }
+    }
+}
+
+crate::named::named_enum!(TreeMethod, "tree method");
+
+/// A pairwise method: every (regulator, target) pair scored from a mutual
+/// information or correlation matrix ([`crate::mutual_info`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PairMethod {
     /// Relevance network: the MI itself (Butte & Kohane 2000).
     Relevance,
     /// Context likelihood of relatedness (Faith et al. 2007).
@@ -80,56 +116,30 @@ pub enum Method {
     Spearman,
     /// Absolute partial correlation from the Ledoit-Wolf shrunk correlation matrix.
     PartialCorr,
-    /// Borda average of the ranks of several methods (DREAM5 community network,
-    /// Marbach et al. 2012); see [`InferParams::members`].
-    Consensus,
 }
 
-impl Method {
-    /// Every method, in the order the CLI lists them.
-    pub const ALL: [Method; 11] = [
-        Method::Genie3,
-        Method::Genie3Et,
-        Method::GrnBoost2,
-        Method::Relevance,
-        Method::Clr,
-        Method::Aracne,
-        Method::Mrnet,
-        Method::Pearson,
-        Method::Spearman,
-        Method::PartialCorr,
-        Method::Consensus,
+impl PairMethod {
+    /// Every pairwise method, in the order the CLI lists them.
+    pub const ALL: [PairMethod; 7] = [
+        PairMethod::Relevance,
+        PairMethod::Clr,
+        PairMethod::Aracne,
+        PairMethod::Mrnet,
+        PairMethod::Pearson,
+        PairMethod::Spearman,
+        PairMethod::PartialCorr,
     ];
-
-    /// Consensus members when none are given: one method of each family that
-    /// DREAM5 found complementary (regression trees, MI with context, MI with DPI).
-    pub const DEFAULT_MEMBERS: [Method; 3] = [Method::Genie3, Method::Clr, Method::Aracne];
 
     /// The name used on the command line.
     pub fn name(self) -> &'static str {
         match self {
-            Method::Genie3 => "genie3",
-            Method::Genie3Et => "genie3-et",
-            Method::GrnBoost2 => "grnboost2",
-            Method::Relevance => "relevance",
-            Method::Clr => "clr",
-            Method::Aracne => "aracne",
-            Method::Mrnet => "mrnet",
-            Method::Pearson => "pearson",
-            Method::Spearman => "spearman",
-            Method::PartialCorr => "partial-corr",
-            Method::Consensus => "consensus",
-        }
-    }
-
-    /// The tree-ensemble settings of the method's paper, `None` for methods that
-    /// are not tree ensembles.
-    pub fn tree_ensemble(self) -> Option<EnsembleParams> {
-        match self {
-            Method::Genie3 => Some(EnsembleParams::Forest(ForestParams::genie3())),
-            Method::Genie3Et => Some(EnsembleParams::Forest(ForestParams::genie3_et())),
-            Method::GrnBoost2 => Some(EnsembleParams::Boosting(BoostingParams::grnboost2())),
-            _ => None,
+            PairMethod::Relevance => "relevance",
+            PairMethod::Clr => "clr",
+            PairMethod::Aracne => "aracne",
+            PairMethod::Mrnet => "mrnet",
+            PairMethod::Pearson => "pearson",
+            PairMethod::Spearman => "spearman",
+            PairMethod::PartialCorr => "partial-corr",
         }
     }
 
@@ -138,12 +148,168 @@ impl Method {
     pub fn uses_mi(self) -> bool {
         matches!(
             self,
-            Method::Relevance | Method::Clr | Method::Aracne | Method::Mrnet
+            PairMethod::Relevance | PairMethod::Clr | PairMethod::Aracne | PairMethod::Mrnet
         )
     }
 }
 
-crate::named::named_enum!(Method, "method");
+crate::named::named_enum!(PairMethod, "pairwise method");
+
+/// One method that scores pairs by itself: a possible member of a consensus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SingleMethod {
+    /// A tree ensemble.
+    Trees(TreeMethod),
+    /// A pairwise scorer.
+    Pairs(PairMethod),
+}
+
+impl SingleMethod {
+    /// Every single method, in the order the CLI lists them.
+    pub const ALL: [SingleMethod; 10] = [
+        SingleMethod::Trees(TreeMethod::Genie3),
+        SingleMethod::Trees(TreeMethod::Genie3Et),
+        SingleMethod::Trees(TreeMethod::GrnBoost2),
+        SingleMethod::Pairs(PairMethod::Relevance),
+        SingleMethod::Pairs(PairMethod::Clr),
+        SingleMethod::Pairs(PairMethod::Aracne),
+        SingleMethod::Pairs(PairMethod::Mrnet),
+        SingleMethod::Pairs(PairMethod::Pearson),
+        SingleMethod::Pairs(PairMethod::Spearman),
+        SingleMethod::Pairs(PairMethod::PartialCorr),
+    ];
+
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            SingleMethod::Trees(m) => m.name(),
+            SingleMethod::Pairs(m) => m.name(),
+        }
+    }
+}
+
+impl std::fmt::Display for SingleMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for SingleMethod {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s.eq_ignore_ascii_case("consensus") {
+            return Err("consensus cannot be a member of a consensus".into());
+        }
+        crate::named::parse(s, &Self::ALL, Self::name, "method")
+    }
+}
+
+impl From<TreeMethod> for SingleMethod {
+    fn from(m: TreeMethod) -> Self {
+        SingleMethod::Trees(m)
+    }
+}
+
+impl From<PairMethod> for SingleMethod {
+    fn from(m: PairMethod) -> Self {
+        SingleMethod::Pairs(m)
+    }
+}
+
+/// An inference method, by family. A consensus is made of single methods only, so
+/// a consensus of consensuses cannot be built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Method {
+    /// A tree ensemble (GENIE3, GRNBoost2).
+    Trees(TreeMethod),
+    /// A pairwise MI or correlation scorer.
+    Pairs(PairMethod),
+    /// Borda average of the ranks of several methods (DREAM5 community network,
+    /// Marbach et al. 2012), each run with the same [`InferParams`].
+    Consensus(Vec<SingleMethod>),
+}
+
+impl Default for Method {
+    /// GENIE3.
+    fn default() -> Self {
+        Method::Trees(TreeMethod::default())
+    }
+}
+
+impl Method {
+    /// Consensus members when none are given: one method of each family that
+    /// DREAM5 found complementary (regression trees, MI with context, MI with DPI).
+    pub const DEFAULT_MEMBERS: [SingleMethod; 3] = [
+        SingleMethod::Trees(TreeMethod::Genie3),
+        SingleMethod::Pairs(PairMethod::Clr),
+        SingleMethod::Pairs(PairMethod::Aracne),
+    ];
+
+    /// The consensus of [`Method::DEFAULT_MEMBERS`].
+    pub fn consensus() -> Self {
+        Method::Consensus(Self::DEFAULT_MEMBERS.to_vec())
+    }
+
+    /// The name used on the command line.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Method::Trees(m) => m.name(),
+            Method::Pairs(m) => m.name(),
+            Method::Consensus(_) => "consensus",
+        }
+    }
+
+    /// The single methods that run: the method itself or a consensus's members.
+    pub fn members(&self) -> Vec<SingleMethod> {
+        match self {
+            Method::Trees(m) => vec![SingleMethod::Trees(*m)],
+            Method::Pairs(m) => vec![SingleMethod::Pairs(*m)],
+            Method::Consensus(members) => members.clone(),
+        }
+    }
+}
+
+impl From<SingleMethod> for Method {
+    fn from(m: SingleMethod) -> Self {
+        match m {
+            SingleMethod::Trees(m) => Method::Trees(m),
+            SingleMethod::Pairs(m) => Method::Pairs(m),
+        }
+    }
+}
+
+impl From<TreeMethod> for Method {
+    fn from(m: TreeMethod) -> Self {
+        Method::Trees(m)
+    }
+}
+
+impl From<PairMethod> for Method {
+    fn from(m: PairMethod) -> Self {
+        Method::Pairs(m)
+    }
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Method {
+    type Err = String;
+
+    /// A single method's name, or `consensus` (of [`Method::DEFAULT_MEMBERS`]).
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s.eq_ignore_ascii_case("consensus") {
+            return Ok(Method::consensus());
+        }
+        s.parse::<SingleMethod>()
+            .map(Method::from)
+            .map_err(|e| format!("{e}, consensus"))
+    }
+}
 
 /// Settings of [`infer`].
 #[derive(Debug, Clone)]
@@ -160,9 +326,6 @@ pub struct InferParams {
     pub mi: MiParams,
     /// ARACNe's DPI tolerance, p-value and bootstraps (default: ARACNe-AP's).
     pub aracne: AracneParams,
-    /// Members of a consensus (default [`Method::DEFAULT_MEMBERS`]); each runs with
-    /// the settings above.
-    pub members: Vec<Method>,
 }
 
 impl Default for InferParams {
@@ -174,70 +337,94 @@ impl Default for InferParams {
             top: None,
             mi: MiParams::default(),
             aracne: AracneParams::default(),
-            members: Method::DEFAULT_MEMBERS.to_vec(),
         }
     }
 }
 
 impl InferParams {
-    /// The tree-ensemble settings of `method` with `trees` applied (`None` for
-    /// methods that are not tree ensembles).
-    fn ensemble_of(&self, method: Method) -> Option<EnsembleParams> {
-        let mut e = method.tree_ensemble()?;
-        if let (EnsembleParams::Forest(f), Some(n)) = (&mut e, self.trees) {
-            f.n_trees = n;
-        }
-        Some(e)
-    }
-
-    /// Checks that the settings fit the method (and, for a consensus, its members).
-    pub fn validate(&self) -> Result<(), InferError> {
-        let methods: Vec<Method> = if self.method == Method::Consensus {
-            if self.members.len() < 2 {
+    /// Checks that the settings fit the method (and, for a consensus, its members),
+    /// once: every member's settings are checked before any member runs, so a
+    /// consensus fails at once rather than after its slow members.
+    pub fn check(&self) -> Result<ValidInferParams, InferError> {
+        let members = self.method.members();
+        if let Method::Consensus(_) = self.method {
+            if members.len() < 2 {
                 return Err(InferError::Input(format!(
-                    "a consensus needs at least two --members, got {}",
-                    self.members.len()
+                    "a consensus needs at least two members, got {}",
+                    members.len()
                 )));
             }
-            for (i, m) in self.members.iter().enumerate() {
-                if *m == Method::Consensus {
-                    return Err(InferError::Input(
-                        "consensus cannot be a member of a consensus".into(),
-                    ));
-                }
-                if self.members[..i].contains(m) {
+            for (i, m) in members.iter().enumerate() {
+                if members[..i].contains(m) {
                     return Err(InferError::Input(format!(
-                        "{m} is listed twice in --members"
+                        "{m} is listed twice among the consensus members"
                     )));
                 }
             }
-            self.members.clone()
-        } else {
-            vec![self.method]
-        };
-        let forest = |m: &Method| matches!(m.tree_ensemble(), Some(EnsembleParams::Forest(_)));
-        if self.trees.is_some() && !methods.iter().any(forest) {
+        }
+        let mut runs = Vec::with_capacity(members.len());
+        for m in &members {
+            runs.push(match m {
+                SingleMethod::Trees(t) => {
+                    let mut e = t.ensemble();
+                    if let (EnsembleParams::Forest(f), Some(n)) = (&mut e, self.trees) {
+                        f.n_trees = n;
+                    }
+                    e.validate()?;
+                    Run::Trees(e)
+                }
+                SingleMethod::Pairs(p) => Run::Pairs(*p),
+            });
+        }
+        let forest = |r: &Run| matches!(r, Run::Trees(EnsembleParams::Forest(_)));
+        if self.trees.is_some() && !runs.iter().any(forest) {
             return Err(InferError::Input(format!(
-                "--trees applies to forest methods (genie3, genie3-et); {} {}",
+                "the number of trees applies to forest methods (genie3, genie3-et); {} {}",
                 self.method,
-                if self.method == Method::GrnBoost2 {
+                if self.method == Method::Trees(TreeMethod::GrnBoost2) {
                     "decides its number of rounds by early stopping"
                 } else {
                     "has no trees"
                 }
             )));
         }
-        // Checked before any member runs, so a consensus fails at once rather than
-        // after its slow members.
-        for m in &methods {
-            if let Some(e) = self.ensemble_of(*m) {
-                e.validate()?;
-            }
-        }
-        if methods.contains(&Method::Aracne) {
+        if members.contains(&SingleMethod::Pairs(PairMethod::Aracne)) {
             self.aracne.validate()?;
         }
-        Ok(())
+        Ok(ValidInferParams {
+            params: self.clone(),
+            runs,
+        })
+    }
+
+    /// Checks the settings ([`InferParams::check`]) without keeping the result.
+    pub fn validate(&self) -> Result<(), InferError> {
+        self.check().map(|_| ())
+    }
+}
+
+/// [`InferParams`] checked by [`InferParams::check`], with what runs: the method
+/// or each member of a consensus.
+#[derive(Debug, Clone)]
+pub struct ValidInferParams {
+    params: InferParams,
+    runs: Vec<Run>,
+}
+
+/// One engine run, with checked settings.
+#[derive(Debug, Clone)]
+enum Run {
+    /// Tree importances with the method's ensemble (`trees` applied).
+    Trees(EnsembleParams),
+    /// A pair scorer.
+    Pairs(PairMethod),
+}
+
+impl std::ops::Deref for ValidInferParams {
+    type Target = InferParams;
+
+    fn deref(&self) -> &InferParams {
+        &self.params
     }
 }
 
@@ -252,84 +439,87 @@ pub fn infer(
     params: &InferParams,
     progress: &dyn Progress,
 ) -> Result<EdgeTable, InferError> {
-    params.validate()?;
-    let mut edges = if params.method == Method::Consensus {
-        let candidates = regulators.indices(matrix.n_genes());
-        let n_pairs = candidates.len() * matrix.n_genes() - candidates.len();
-        progress.start("members", params.members.len() as u64);
-        // Members run at once; each parallelises inside over the same pool.
-        let tables = params
-            .members
-            .par_iter()
-            .map(|&m| {
-                let t = scores(matrix, regulators, params, m, None, &Quiet);
-                progress.advance(1);
-                t
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        consensus::borda(&tables, n_pairs)
-    } else {
-        scores(
-            matrix,
-            regulators,
-            params,
-            params.method,
-            params.top,
-            progress,
-        )?
-    };
-    edges.sort_by_score();
-    if let Some(top) = params.top {
-        edges.truncate(top);
-    }
-    if !edges.is_signed() {
-        let signs = correlation::spearman_signs(matrix.values().view(), &edges);
-        edges.set_signs(signs);
-    }
-    Ok(edges)
+    params.check()?.infer(matrix, regulators, progress)
 }
 
-/// One method's edges, unsorted; `top` lets pair scorers keep only the best edges
-/// while reading their score matrix.
-fn scores(
-    matrix: &ExpressionMatrix,
-    regulators: &Regulators,
-    params: &InferParams,
-    method: Method,
-    top: Option<usize>,
-    progress: &dyn Progress,
-) -> Result<EdgeTable, InferError> {
-    if let Some(ensemble) = params.ensemble_of(method) {
-        return tree_importances(matrix, regulators, &ensemble, params.seed, progress);
+impl ValidInferParams {
+    /// [`infer`] with settings already checked.
+    pub fn infer(
+        &self,
+        matrix: &ExpressionMatrix,
+        regulators: &Regulators,
+        progress: &dyn Progress,
+    ) -> Result<EdgeTable, InferError> {
+        let mut edges = if let Method::Consensus(_) = self.method {
+            let candidates = regulators.indices(matrix.n_genes());
+            let n_pairs = candidates.len() * matrix.n_genes() - candidates.len();
+            progress.start("members", self.runs.len() as u64);
+            // Members run at once; each parallelises inside over the same pool.
+            let tables = self
+                .runs
+                .par_iter()
+                .map(|run| {
+                    let t = self.scores(matrix, regulators, run, None, &Quiet);
+                    progress.advance(1);
+                    t
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            consensus::borda(&tables, n_pairs)
+        } else {
+            self.scores(matrix, regulators, &self.runs[0], self.top, progress)?
+        };
+        edges.sort_by_score();
+        if let Some(top) = self.top {
+            edges.truncate(top);
+        }
+        if !edges.is_signed() {
+            let signs = correlation::spearman_signs(matrix.values().view(), &edges);
+            edges.set_signs(signs);
+        }
+        Ok(edges)
     }
-    let values = matrix.values().view();
-    let regs = regulators.indices(matrix.n_genes());
-    let genes: Arc<[String]> = matrix.genes().to_vec().into();
-    let mi = || mutual_info::mi_matrix(values, &regs, &params.mi, params.seed, progress);
-    Ok(match method {
-        Method::Relevance => mi()?.edges(&genes, top),
-        Method::Clr => clr::clr(mi()?).edges(&genes, top),
-        Method::Mrnet => mrnet::mrnet(mi()?).edges(&genes, top),
-        Method::Aracne => aracne::aracne(
-            values,
-            &regs,
-            &params.mi,
-            &params.aracne,
-            params.seed,
-            progress,
-        )?
-        .edges(&genes, top),
-        Method::Pearson => correlation::pearson(values, &regs, progress).signed_edges(&genes, top),
-        Method::Spearman => {
-            correlation::spearman(values, &regs, progress).signed_edges(&genes, top)
-        }
-        Method::PartialCorr => {
-            correlation::partial_correlation(values, &regs, progress)?.signed_edges(&genes, top)
-        }
-        Method::Genie3 | Method::Genie3Et | Method::GrnBoost2 | Method::Consensus => {
-            unreachable!("{method} is not a pair scorer")
-        }
-    })
+
+    /// One method's edges, unsorted; `top` lets pair scorers keep only the best
+    /// edges while reading their score matrix.
+    fn scores(
+        &self,
+        matrix: &ExpressionMatrix,
+        regulators: &Regulators,
+        run: &Run,
+        top: Option<usize>,
+        progress: &dyn Progress,
+    ) -> Result<EdgeTable, InferError> {
+        let method = match run {
+            Run::Trees(ensemble) => {
+                return Ok(importances(
+                    matrix, regulators, ensemble, self.seed, progress,
+                ));
+            }
+            Run::Pairs(m) => *m,
+        };
+        let values = matrix.values().view();
+        let regs = regulators.indices(matrix.n_genes());
+        let genes: Arc<[String]> = matrix.genes().to_vec().into();
+        let mi = || mutual_info::mi_matrix(values, &regs, &self.mi, self.seed, progress);
+        Ok(match method {
+            PairMethod::Relevance => mi()?.edges(&genes, top),
+            PairMethod::Clr => clr::clr(mi()?).edges(&genes, top),
+            PairMethod::Mrnet => mrnet::mrnet(mi()?).edges(&genes, top),
+            PairMethod::Aracne => {
+                aracne::aracne_checked(values, &regs, &self.mi, &self.aracne, self.seed, progress)?
+                    .edges(&genes, top)
+            }
+            PairMethod::Pearson => {
+                correlation::pearson(values, &regs, progress).signed_edges(&genes, top)
+            }
+            PairMethod::Spearman => {
+                correlation::spearman(values, &regs, progress).signed_edges(&genes, top)
+            }
+            PairMethod::PartialCorr => {
+                correlation::partial_correlation(values, &regs, progress)?.signed_edges(&genes, top)
+            }
+        })
+    }
 }
 
 /// The engine: fits `ensemble` for every target on its candidate regulators and
@@ -342,6 +532,17 @@ pub fn tree_importances(
     progress: &dyn Progress,
 ) -> Result<EdgeTable, InferError> {
     ensemble.validate()?;
+    Ok(importances(matrix, regulators, ensemble, seed, progress))
+}
+
+/// [`tree_importances`] for settings already checked.
+fn importances(
+    matrix: &ExpressionMatrix,
+    regulators: &Regulators,
+    ensemble: &EnsembleParams,
+    seed: u64,
+    progress: &dyn Progress,
+) -> EdgeTable {
     let n_genes = matrix.n_genes();
     let regs = regulators.indices(n_genes);
     let binned = BinnedMatrix::new(matrix.values().view());
@@ -380,5 +581,5 @@ pub fn tree_importances(
             edges.push(regulator, target, score, Sign::Unknown);
         }
     }
-    Ok(edges)
+    edges
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use grn::consensus;
 use grn::evaluate::{self, EvalOptions, GoldStandard};
 use grn::expression::{self, ExpressionMatrix, ReadOptions, Regulators};
-use grn::infer::{self, InferParams, Method};
+use grn::infer::{self, InferParams, Method, PairMethod, SingleMethod, TreeMethod};
 use grn::network::EdgeTable;
 
 fn data(name: &str) -> PathBuf {
@@ -60,12 +60,12 @@ fn methods_reach_the_peers_on_dream4() {
     let (mut g3, mut gb, mut clr, mut pearson, mut both) = (vec![], vec![], vec![], vec![], vec![]);
     for i in 1..=5 {
         let (m, gold) = network(i);
-        let g = run(&m, Method::Genie3);
-        let c = run(&m, Method::Clr);
+        let g = run(&m, TreeMethod::Genie3.into());
+        let c = run(&m, PairMethod::Clr.into());
         g3.push(aupr(&gold, &g));
-        gb.push(aupr(&gold, &run(&m, Method::GrnBoost2)));
+        gb.push(aupr(&gold, &run(&m, TreeMethod::GrnBoost2.into())));
         clr.push(aupr(&gold, &c));
-        pearson.push(aupr(&gold, &run(&m, Method::Pearson)));
+        pearson.push(aupr(&gold, &run(&m, PairMethod::Pearson.into())));
         let n_pairs = m.n_genes() * (m.n_genes() - 1);
         both.push(aupr(&gold, &consensus::borda(&[g, c], n_pairs)));
     }
@@ -92,21 +92,20 @@ fn methods_reach_the_peers_on_dream4() {
 #[test]
 fn consensus_method_is_borda_of_member_runs() {
     let (m, _) = network(2);
-    let params = |method, members| InferParams {
+    let params = |method| InferParams {
         method,
-        members,
         trees: Some(100),
         ..Default::default()
     };
     let run = |p: &InferParams| infer::infer(&m, &Regulators::All, p, &grn::Quiet).unwrap();
-    let via_infer = run(&params(
-        Method::Consensus,
-        vec![Method::Genie3, Method::Clr],
-    ));
+    let via_infer = run(&params(Method::Consensus(vec![
+        SingleMethod::Trees(TreeMethod::Genie3),
+        SingleMethod::Pairs(PairMethod::Clr),
+    ])));
     let members = [
-        run(&params(Method::Genie3, vec![])),
+        run(&params(TreeMethod::Genie3.into())),
         run(&InferParams {
-            method: Method::Clr,
+            method: PairMethod::Clr.into(),
             ..Default::default()
         }),
     ];
@@ -122,16 +121,8 @@ fn consensus_method_is_borda_of_member_runs() {
 #[test]
 fn pair_methods_are_better_than_random() {
     let (m, gold) = network(1);
-    for method in [
-        Method::Relevance,
-        Method::Clr,
-        Method::Aracne,
-        Method::Mrnet,
-        Method::Pearson,
-        Method::Spearman,
-        Method::PartialCorr,
-    ] {
-        let edges = run(&m, method);
+    for method in PairMethod::ALL {
+        let edges = run(&m, method.into());
         assert!(edges.is_signed(), "{method}");
         let s = evaluate::score(&gold, &edges, &EvalOptions::default()).unwrap();
         assert!(s.auroc > 0.5 && s.epr > 1.0, "{method}: {s:?}");

@@ -19,7 +19,7 @@
 //! --nocapture`.
 
 use grn::expression::{ExpressionMatrix, Regulators};
-use grn::infer::{self, InferParams, Method};
+use grn::infer::{self, InferParams, TreeMethod};
 use grn::network::{Cut, EdgeTable, GeneNetwork};
 use grn::perturb::{
     Alpha, Baseline, ForestModelParams, ModelKind, ModelParams, Perturbation, Predictor,
@@ -221,7 +221,7 @@ fn network(c: &Case, net: Net) -> GeneNetwork {
                 _ => Regulators::All,
             };
             let params = InferParams {
-                method: Method::Genie3,
+                method: TreeMethod::Genie3.into(),
                 trees: Some(trees),
                 ..InferParams::default()
             };

@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use grn::infer::{self, InferParams, Method};
+use grn::infer::{self, InferParams, Method, SingleMethod};
 use grn::mutual_info::aracne::AracneParams;
 use grn::mutual_info::{Estimator, MiParams};
 
@@ -57,7 +57,7 @@ pub struct InferArgs {
     /// Methods combined by `--method consensus`, comma separated [default:
     /// genie3,clr,aracne].
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
-    members: Vec<Method>,
+    members: Vec<SingleMethod>,
     /// Output edge list (TSV: regulator, target, score, sign; `.gz` to compress).
     #[arg(long, short, value_name = "FILE")]
     output: PathBuf,
@@ -67,8 +67,12 @@ pub fn run(args: InferArgs, global: &Global) -> Result<()> {
     check_output(&args.output, &[&args.input.expr])?;
     let started = Instant::now();
     let (matrix, regulators) = args.input.load()?;
+    let method = match args.method {
+        Method::Consensus(_) if !args.members.is_empty() => Method::Consensus(args.members),
+        m => m,
+    };
     let params = InferParams {
-        method: args.method,
+        method,
         trees: args.trees,
         seed: args.seed,
         top: args.top,
@@ -84,11 +88,6 @@ pub fn run(args: InferArgs, global: &Global) -> Result<()> {
             bootstraps: args.bootstraps,
             ..AracneParams::default()
         },
-        members: if args.members.is_empty() {
-            Method::DEFAULT_MEMBERS.to_vec()
-        } else {
-            args.members
-        },
     };
     let bar = Bar::new(global);
     let edges = infer::infer(&matrix, &regulators, &params, &bar)?;
@@ -100,7 +99,7 @@ pub fn run(args: InferArgs, global: &Global) -> Result<()> {
         global,
         &format!(
             "{}: {} edges over {} genes x {} samples written to {} in {:.1} s",
-            args.method,
+            params.method,
             edges.len(),
             matrix.n_genes(),
             matrix.n_samples(),

@@ -123,6 +123,18 @@ pub fn aracne(
     progress: &dyn Progress,
 ) -> Result<PairMatrix, MiError> {
     params.validate()?;
+    aracne_checked(values, regs, mi_params, params, seed, progress)
+}
+
+/// [`aracne`] for settings already checked.
+pub(crate) fn aracne_checked(
+    values: ArrayView2<'_, f32>,
+    regs: &[usize],
+    mi_params: &MiParams,
+    params: &AracneParams,
+    seed: u64,
+    progress: &dyn Progress,
+) -> Result<PairMatrix, MiError> {
     let threshold = mi_threshold(values, mi_params, params, seed)?;
     if params.bootstraps == 0 {
         let mi = mi_matrix(values, regs, mi_params, seed, progress)?;
