@@ -312,7 +312,7 @@ impl std::str::FromStr for Method {
 }
 
 /// Settings of [`infer`].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct InferParams {
     /// The method.
     pub method: Method,
@@ -326,19 +326,6 @@ pub struct InferParams {
     pub mi: MiParams,
     /// ARACNe's DPI tolerance, p-value and bootstraps (default: ARACNe-AP's).
     pub aracne: AracneParams,
-}
-
-impl Default for InferParams {
-    fn default() -> Self {
-        InferParams {
-            method: Method::default(),
-            trees: None,
-            seed: 0,
-            top: None,
-            mi: MiParams::default(),
-            aracne: AracneParams::default(),
-        }
-    }
 }
 
 impl InferParams {
