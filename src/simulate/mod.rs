@@ -150,8 +150,9 @@ pub fn simulate(
     file_network: Option<&SignedNetwork>,
     progress: &dyn Progress,
 ) -> Result<(Model, Simulation), SimulateError> {
-    params.kinetics.validate()?;
-    params.experiments.validate()?;
+    // Each step checks its own settings once, before any work of its own: the
+    // topology as the network is drawn, the kinetics as the model is, the
+    // experiments before the wild type is solved.
     let network = match (&params.network, file_network) {
         (NetworkSource::Random(t), _) => random_network(t, params.seed)?,
         (NetworkSource::File { .. }, Some(net)) => net.clone(),
