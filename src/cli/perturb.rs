@@ -369,7 +369,7 @@ pub fn run_perturb(args: PerturbArgs, global: &Global) -> Result<()> {
     if let Some(r) = effects
         .rows()
         .iter()
-        .find(|r| !(r.predicted.abs() <= f32::MAX as f64))
+        .find(|r| r.predicted.is_nan() || r.predicted.abs() > f32::MAX as f64)
     {
         bail!(
             "the predicted level of {} ({}) is outside the 32-bit range of the data; the \
