@@ -133,7 +133,14 @@ impl GoldStandard {
                 )));
             }
             match f[2].parse::<f64>() {
-                Ok(v) => triples.push((f[0], f[1], v > 0.0)),
+                Ok(v) if v == 1.0 || v == 0.0 => triples.push((f[0], f[1], v == 1.0)),
+                Ok(_) => {
+                    return Err(invalid(format!(
+                        "expected 1 (true edge) or 0 (listed non-edge) in column 3, found {:?}; \
+                         a gold standard labels pairs, it does not score them",
+                        f[2]
+                    )));
+                }
                 Err(_) if triples.is_empty() => continue,
                 Err(_) => {
                     return Err(invalid(format!(

@@ -402,8 +402,9 @@ pub fn read(path: &Path, options: &ReadOptions) -> Result<Loaded, ExpressionErro
     };
     let header: Vec<String> = record
         .iter()
-        .map(|f| String::from_utf8_lossy(f).into_owned())
-        .collect();
+        .enumerate()
+        .map(|(k, f)| utf8_field(path, header_line, k, f))
+        .collect::<Result<_, _>>()?;
 
     // Rows of labelled values: one row per sample (default) or per gene.
     let mut row_labels: Vec<String> = Vec::new();
@@ -459,7 +460,7 @@ pub fn read(path: &Path, options: &ReadOptions) -> Result<Loaded, ExpressionErro
             ));
         }
         row_labels.push(if labelled {
-            String::from_utf8_lossy(&record[0]).into_owned()
+            utf8_field(path, line.unwrap_or(0), 0, &record[0])?
         } else {
             String::new()
         });
@@ -508,6 +509,7 @@ pub fn read(path: &Path, options: &ReadOptions) -> Result<Loaded, ExpressionErro
         (column_names, samples, m)
     };
     check_gene_names(path, header_line, &genes, options.genes_in_rows, skip)?;
+    check_sample_ids(path, &samples)?;
     if samples.len() < MIN_SAMPLES {
         return Err(ExpressionError::at(
             path,
@@ -570,6 +572,17 @@ fn check_gene_names(
                 format!("gene {} has an empty name", i + 1),
             ));
         }
+        if g.contains(['\t', '\n', '\r']) {
+            return Err(ExpressionError::at(
+                path,
+                line,
+                column,
+                format!(
+                    "gene name {g:?} contains a tab or line break, which would break every \
+                     tab-separated output; rename the gene"
+                ),
+            ));
+        }
         if let Some(first) = seen.insert(g.as_str(), i) {
             return Err(ExpressionError::at(
                 path,
@@ -578,6 +591,51 @@ fn check_gene_names(
                 format!(
                     "gene name {g:?} appears twice (genes {} and {}); gene names must be \
                      unique: merge or rename the duplicates",
+                    first + 1,
+                    i + 1
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A field as text, or an error naming its place when it is not UTF-8 (never
+/// silently replaced by U+FFFD).
+fn utf8_field(path: &Path, line: u64, k: usize, field: &[u8]) -> Result<String, ExpressionError> {
+    std::str::from_utf8(field).map(str::to_string).map_err(|_| {
+        ExpressionError::at(
+            path,
+            Some(line),
+            Some(k + 1),
+            "the field is not UTF-8 text; convert the file to UTF-8 (e.g. `iconv -f latin1 \
+             -t utf-8 FILE > FILE.utf8` for Latin-1)"
+                .into(),
+        )
+    })
+}
+
+/// Sample ids must be unique (`--baseline` names one) and must not hold tabs or line
+/// breaks (outputs list them).
+fn check_sample_ids(path: &Path, samples: &[String]) -> Result<(), ExpressionError> {
+    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(samples.len());
+    for (i, s) in samples.iter().enumerate() {
+        if s.contains(['\t', '\n', '\r']) {
+            return Err(ExpressionError::at(
+                path,
+                None,
+                None,
+                format!("sample id {s:?} contains a tab or line break; rename the sample"),
+            ));
+        }
+        if let Some(first) = seen.insert(s.as_str(), i) {
+            return Err(ExpressionError::at(
+                path,
+                None,
+                None,
+                format!(
+                    "sample id {s:?} appears twice (samples {} and {}); sample ids must be \
+                     unique so that --baseline can name one: rename the duplicates",
                     first + 1,
                     i + 1
                 ),
@@ -611,6 +669,10 @@ fn parse_value(field: &[u8]) -> Result<f32, String> {
     }
     match text.parse::<f32>() {
         Ok(v) if v.is_finite() => Ok(v),
+        Ok(_) if text.parse::<f64>().is_ok_and(f64::is_finite) => Err(format!(
+            "{text:?} is outside the range of 32-bit floats (about ±3.4e38) in which \
+             values are stored; rescale the data (e.g. log-transform it)"
+        )),
         Ok(_) => Err(format!(
             "{text:?} is not a finite number (NaN and infinities cannot be scored); \
              impute or remove it"

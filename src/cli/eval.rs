@@ -34,6 +34,15 @@ pub struct EvalArgs {
 
 pub fn run(args: EvalArgs, global: &Global) -> Result<()> {
     if let Some(out) = &args.plot {
+        // Only SVG: a bitmap needs fonts, which would mean system libraries.
+        let svg = out.as_os_str() == grn::files::STDIO
+            || grn::files::logical_extension(out).as_deref() == Some("svg");
+        anyhow::ensure!(
+            svg,
+            "--plot {}: the curves are drawn as SVG only; name the file .svg (convert it \
+             with any SVG viewer or `rsvg-convert` if a bitmap is needed)",
+            out.display()
+        );
         let mut inputs: Vec<&std::path::Path> = args.pred.iter().map(PathBuf::as_path).collect();
         inputs.push(&args.gold);
         check_output(out, &inputs)?;

@@ -18,7 +18,8 @@ pub struct NetworkArgs {
     /// importance` adjacencies), GraphML or SIF; read by extension, others as TSV.
     #[arg(long, short = 'n', value_name = "FILE")]
     network: PathBuf,
-    /// Keep the N highest-scoring edges (applied after the other cuts).
+    /// Keep the N highest-scoring edges (applied after the other cuts; ranked by
+    /// |score| when some scores are negative).
     #[arg(long, value_name = "N")]
     top: Option<usize>,
     /// Keep the K highest-scoring regulators of every target.
@@ -101,8 +102,8 @@ pub struct ExportArgs {
     /// Record this method name in every edge's `method` attribute.
     #[arg(long, value_name = "NAME")]
     method: Option<String>,
-    /// Also draw the DOT output with Graphviz `dot` into OUTPUT with this extension
-    /// (svg, png, pdf).
+    /// Also draw the DOT output into OUTPUT with this extension (svg, png, pdf).
+    /// Needs the Graphviz `dot` program on PATH (https://graphviz.org/download/).
     #[arg(long, value_name = "FORMAT", value_parser = ["svg", "png", "pdf"])]
     render: Option<String>,
 }
@@ -125,7 +126,11 @@ pub fn run(args: ExportArgs, global: &Global) -> Result<()> {
         Some(_) if grn::files::is_gz_name(&args.output) => {
             bail!("--render needs an uncompressed .dot file (Graphviz cannot read gzip)")
         }
-        Some(ext) => Some((ext.clone(), args.output.with_extension(ext))),
+        Some(ext) => {
+            let drawing = args.output.with_extension(ext);
+            check_output(&drawing, &[&args.input.network])?;
+            Some((ext.clone(), drawing))
+        }
     };
     let mut net = args.input.load()?;
     if let Some(m) = &args.method {

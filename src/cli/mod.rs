@@ -226,8 +226,10 @@ impl grn::Progress for Bar {
     }
 }
 
-/// Refuses to write the output over one of the inputs.
+/// Checks, before any work, that the output can be written (see
+/// [`grn::files::check_output_path`]) and is not one of the inputs.
 pub fn check_output(output: &Path, inputs: &[&Path]) -> Result<()> {
+    grn::files::check_output_path(output)?;
     for input in inputs {
         let same = match (output.canonicalize(), input.canonicalize()) {
             (Ok(a), Ok(b)) => a == b,

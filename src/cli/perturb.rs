@@ -114,8 +114,15 @@ impl ModelArgs {
         vec![&self.input.expr, &self.network]
     }
 
-    fn load(&self, global: &Global) -> Result<Loaded> {
+    /// Reads the inputs, runs `check` on the matrix (flags naming genes are checked
+    /// before the possibly long fit), then fits.
+    fn load(
+        &self,
+        global: &Global,
+        check: impl FnOnce(&ExpressionMatrix) -> Result<()>,
+    ) -> Result<Loaded> {
         let (matrix, regulators) = self.input.load()?;
+        check(&matrix)?;
         let table = EdgeTable::read_tsv(&self.network)
             .with_context(|| format!("cannot read the network {}", self.network.display()))?;
         let tfs: Option<Vec<String>> = match &regulators {
@@ -269,6 +276,12 @@ pub struct PerturbArgs {
     output: PathBuf,
 }
 
+/// Largest perturbation factor: a millionfold over-expression (2^20), beyond any
+/// experimental system (strong promoters and CRISPRa reach 10^2 to 10^4-fold), so
+/// predicted levels stay well inside the 32-bit range the data are stored in (our
+/// choice: a bound, not a fitted value).
+const MAX_FACTOR: f64 = 1e6;
+
 /// `GENE=FACTOR`.
 fn gene_factor(flag: &str, s: &str) -> Result<(String, f64)> {
     let (gene, factor) = s
@@ -279,7 +292,7 @@ fn gene_factor(flag: &str, s: &str) -> Result<(String, f64)> {
         .parse()
         .ok()
         .filter(|f: &f64| f.is_finite())
-        .with_context(|| format!("{flag} {s:?}: the factor {factor:?} is not a number"))?;
+        .with_context(|| format!("{flag} {s:?}: the factor {factor:?} is not a finite number"))?;
     Ok((gene.trim().to_string(), factor))
 }
 
@@ -301,16 +314,29 @@ pub fn run_perturb(args: PerturbArgs, global: &Global) -> Result<()> {
     }
     for s in &args.overexpress {
         let (g, f) = gene_factor("--overexpress", s)?;
-        if f <= 1.0 {
-            bail!("--overexpress {s}: the factor must be above 1 (a multiple of the baseline)");
+        if f <= 1.0 || f > MAX_FACTOR {
+            bail!(
+                "--overexpress {s}: the factor must be above 1 and at most {MAX_FACTOR:e} (a \
+                 multiple of the baseline; no experiment over-expresses a gene a millionfold)"
+            );
         }
         requested.push(("--overexpress", g, f));
     }
     if requested.is_empty() {
         bail!("nothing to perturb: give --knockout, --knockdown or --overexpress");
     }
-    args.model.propagation()?;
-    let loaded = args.model.load(global)?;
+    args.model.propagation()?.validate()?;
+    let loaded = args.model.load(global, |matrix| {
+        for (flag, gene, _) in &requested {
+            if matrix.gene_index(gene).is_none() {
+                bail!(
+                    "{flag} {gene}: not a (varying) gene of the expression matrix {}",
+                    args.model.input.expr.display()
+                );
+            }
+        }
+        Ok(())
+    })?;
     let model = &loaded.model;
     let mut perturbation = Perturbation::default();
     for (flag, gene, factor) in &requested {
@@ -339,6 +365,18 @@ pub fn run_perturb(args: PerturbArgs, global: &Global) -> Result<()> {
             names.len(),
             first_few(&names)
         ));
+    }
+    if let Some(r) = effects
+        .rows()
+        .iter()
+        .find(|r| r.predicted.is_nan() || r.predicted.abs() > f32::MAX as f64)
+    {
+        bail!(
+            "the predicted level of {} ({}) is outside the 32-bit range of the data; the \
+             perturbation is too strong for the fitted model: use a smaller factor",
+            model.genes()[r.gene],
+            r.predicted
+        );
     }
     effects
         .save_tsv(&args.output)
@@ -399,10 +437,20 @@ pub fn run_screen(args: ScreenArgs, global: &Global) -> Result<()> {
     }
     check_output(&args.output, &inputs)?;
     let started = Instant::now();
-    args.model.propagation()?;
-    let loaded = args.model.load(global)?;
+    if !(0.0..=MAX_FACTOR).contains(&args.factor) {
+        bail!("--factor {}: must be in [0, {MAX_FACTOR:e}]", args.factor);
+    }
+    args.model.propagation()?.validate()?;
+    let mut read_signature = None;
+    let loaded = args.model.load(global, |matrix| {
+        read_signature = Some(Signature::read_names(&args.signature, matrix.genes())?);
+        if let Some(path) = &args.candidates {
+            expression::read_gene_list(path)?;
+        }
+        Ok(())
+    })?;
     let model = &loaded.model;
-    let (signature, missing) = Signature::read(&args.signature, model)?;
+    let (signature, missing) = read_signature.expect("checked before fitting");
     if !missing.is_empty() {
         warn(&format!(
             "{} signature gene(s) are not (varying) genes of the expression matrix and are \

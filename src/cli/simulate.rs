@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use grn::network::{EdgeTable, Sign};
@@ -120,6 +120,32 @@ pub struct SimulateArgs {
     /// Output directory (created if missing).
     #[arg(long, short, value_name = "DIR")]
     output: PathBuf,
+    /// Run even when the simulated values would take more than 2 GB of memory.
+    #[arg(long)]
+    allow_large: bool,
+}
+
+/// Simulated values held at once above which a run needs --allow-large: 2^28
+/// values of 8 bytes, 2 GB, more than a laptop spares and hours of ODE solving
+/// (our choice: a guard against a typo such as an extra zero in --genes).
+const LARGE_VALUES: f64 = (1u64 << 28) as f64;
+
+/// Values a run holds: every sample, knockout, time point and cell is one value
+/// per gene, and the model holds a handful of kinetic parameters per gene and edge.
+fn simulated_values(n_genes: usize, n_edges: usize, e: &ExperimentParams) -> f64 {
+    let n = n_genes as f64;
+    let model = 8.0 * (n + n_edges as f64);
+    let singles = [e.knockouts, e.knockdowns, e.overexpression]
+        .iter()
+        .filter(|&&b| b)
+        .count() as f64;
+    let counts = if e.counts.is_some() { 2.0 } else { 1.0 };
+    model
+        + n * (1.0
+            + e.samples as f64
+            + singles * n
+            + e.time_series as f64 * e.time_points as f64
+            + counts * e.cells as f64)
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -129,6 +155,7 @@ enum CountArg {
 }
 
 pub fn run(args: SimulateArgs, global: &Global) -> Result<()> {
+    grn::files::check_output_dir(&args.output)?;
     let started = Instant::now();
     let file_network = match &args.network {
         Some(path) => {
@@ -206,6 +233,20 @@ pub fn run(args: SimulateArgs, global: &Global) -> Result<()> {
             ..defaults
         },
     };
+    let n_edges = match (&file_network, &params.network) {
+        (Some(net), _) => net.n_edges(),
+        (None, NetworkSource::Random(t)) => t.n_edges(),
+        (None, NetworkSource::File { .. }) => unreachable!("a file network was read"),
+    };
+    let values = simulated_values(n_genes, n_edges, &params.experiments);
+    if values > LARGE_VALUES && !args.allow_large {
+        bail!(
+            "this run would simulate about {values:.2e} values ({:.1} GB of memory, and \
+             comparably long ODE solving) for {n_genes} genes; use fewer --genes, --samples, \
+             --single-cell or time points, or pass --allow-large to run it anyway",
+            values * 8.0 / 1e9
+        );
+    }
     let bar = Bar::new(global);
     let (model, sim) = simulate::simulate(&params, file_network.as_ref(), &bar)?;
     bar.finish();

@@ -89,13 +89,17 @@ impl Cut {
         // (score, index) pairs sorted in place: the score comparison, which decides
         // almost every pair, reads contiguous memory. The index is the last key, so
         // the order is total and any sort (here a parallel one) gives the same result.
+        // Signed scores (correlations, signed weights of other tools) rank by
+        // strength, |score|, as `infer` ranks its signed methods: a strong repression
+        // is as confident an edge as a strong activation.
+        let signed = (0..n).any(|i| score(i) < 0.0);
         let mut order: Vec<(f64, usize)> = (0..n)
             .filter_map(|i| {
                 let s = score(i);
                 let keep = !s.is_nan()
                     && self.min_score.is_none_or(|m| s >= m)
                     && (!self.tf_only || is_tf(ends(i).0));
-                keep.then_some((s, i))
+                keep.then_some((if signed { s.abs() } else { s }, i))
             })
             .collect();
         order.par_sort_unstable_by(|&(sa, a), &(sb, b)| {

@@ -283,6 +283,18 @@ impl EdgeTable {
                     ),
                 ));
             }
+            if looks_like_matrix_row(&fields) {
+                return Err(invalid(
+                    line_no,
+                    format!(
+                        "{} tab-separated fields, all numeric after the first: this looks \
+                         like an expression matrix, not an edge list (regulator, target, \
+                         score[, sign]); give the matrix with -e and a network from \
+                         `grn infer` with -n",
+                        fields.len()
+                    ),
+                ));
+            }
             let value = fields[2].parse::<f64>();
             if !seen_data && value.is_err() {
                 // Header line.
@@ -327,6 +339,14 @@ impl EdgeTable {
             sign: sign_column.map(|_| sign),
         })
     }
+}
+
+/// Edge lists have 3 or 4 columns (a few more for other tools' extras); a row of 5
+/// or more in which everything after the first field is a number is a row of an
+/// expression matrix, which would otherwise be read as edges between "genes"
+/// named by its values.
+fn looks_like_matrix_row(fields: &[&str]) -> bool {
+    fields.len() >= 5 && fields[1..].iter().all(|f| f.parse::<f64>().is_ok())
 }
 
 /// A name as a TSV field: quoted CSV-style (`"` doubled) when reading it back

@@ -72,6 +72,19 @@ impl Signature {
     /// line. Returns the signature and the names not in the model (ignored; an
     /// error when that is all of them).
     pub fn read(path: &Path, model: &ResponseModel) -> Result<(Self, Vec<String>), PerturbError> {
+        Self::read_names(path, model.genes())
+    }
+
+    /// [`Signature::read`] against gene names (a model's genes are its matrix's, in
+    /// the same order, so a signature can be checked before fitting). A first line
+    /// is a header only by its content: its weight is not a weight and its gene is
+    /// not one of `names`.
+    pub fn read_names(path: &Path, names: &[String]) -> Result<(Self, Vec<String>), PerturbError> {
+        let index: std::collections::HashMap<&str, usize> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), i))
+            .collect();
         let text = files::read_to_string(path)?;
         let invalid = |line: usize, message: String| PerturbError::Invalid {
             path: path.to_path_buf(),
@@ -81,6 +94,7 @@ impl Signature {
         let mut genes: Vec<(usize, f64)> = Vec::new();
         let mut missing = Vec::new();
         let mut first = true;
+        let mut header: Option<(usize, String)> = None;
         for (i, line) in text.lines().enumerate() {
             let line_no = i + 1;
             let trimmed = line.trim();
@@ -107,8 +121,9 @@ impl Signature {
                 other => other.parse::<f64>().ok().filter(|w| w.is_finite()),
             };
             let Some(weight) = weight else {
-                if was_first {
-                    continue; // header
+                if was_first && !index.contains_key(fields[0]) {
+                    header = Some((line_no, trimmed.to_string()));
+                    continue;
                 }
                 return Err(invalid(
                     line_no,
@@ -119,7 +134,7 @@ impl Signature {
                     ),
                 ));
             };
-            match model.gene_index(fields[0]) {
+            match index.get(fields[0]).copied() {
                 Some(g) => {
                     if genes.iter().any(|&(h, _)| h == g) {
                         return Err(invalid(
@@ -131,6 +146,23 @@ impl Signature {
                 }
                 None => missing.push(fields[0].to_string()),
             }
+        }
+        if genes.is_empty() && missing.is_empty() {
+            return Err(match header {
+                Some((line, text)) => invalid(
+                    line,
+                    format!(
+                        "the only line, {text:?}, is not `gene<TAB>weight` (weight: up, down, \
+                         +, - or a number), and was taken for a header; the signature lists \
+                         no genes"
+                    ),
+                ),
+                None => PerturbError::Input(format!(
+                    "{}: the signature is empty; expected one `gene<TAB>weight` line per gene \
+                     (weight: up, down, +, - or a number)",
+                    path.display()
+                )),
+            });
         }
         if genes.is_empty() {
             return Err(PerturbError::Input(format!(

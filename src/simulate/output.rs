@@ -29,7 +29,7 @@ use super::topology::SignedNetwork;
 use super::{SimulateError, SimulateParams};
 
 /// Every file name this module may write.
-pub const FILES: [&str; 12] = [
+pub const FILES: [&str; 13] = [
     "gold.tsv",
     "wildtype.tsv",
     "expression.tsv",
@@ -42,6 +42,7 @@ pub const FILES: [&str; 12] = [
     "unconverged.tsv",
     "model.json",
     "params.json",
+    "tfs.txt",
 ];
 
 /// Writes a run into `dir` (created when missing) and returns the files written.
@@ -67,6 +68,16 @@ pub fn write_dir(
 
     let network: SignedNetwork = model.network();
     put("gold.tsv", &|w| network.to_edge_table().write_tsv(w))?;
+    // The regulators as a TF list (`--tfs`): inference restricted to them is what a
+    // real analysis with a curated TF list does.
+    put("tfs.txt", &|w| {
+        for (g, d) in network.out_degrees().into_iter().enumerate() {
+            if d > 0 {
+                writeln!(w, "{}", genes[g])?;
+            }
+        }
+        Ok(())
+    })?;
     put("wildtype.tsv", &|w| {
         write_rows(w, &genes, &simulation.wild_type, false, true)
     })?;

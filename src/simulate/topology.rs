@@ -117,10 +117,15 @@ impl TopologyParams {
         }
     }
 
-    /// The number of regulators these settings give.
+    /// The number of regulators these settings give. The default,
+    /// [`TopologyParams::REGULATOR_FRACTION`] of the genes, is raised where needed
+    /// so the regulators can carry every edge without self-loops (10 genes with
+    /// mean degree 2 need 3 regulators, not 1).
     pub fn n_regulators(&self) -> usize {
         self.regulators.unwrap_or_else(|| {
-            ((self.genes as f64 * Self::REGULATOR_FRACTION).round() as usize).max(1)
+            let share = (self.genes as f64 * Self::REGULATOR_FRACTION).round() as usize;
+            let capacity = self.n_edges().div_ceil(self.genes.saturating_sub(1).max(1));
+            share.max(capacity).clamp(1, self.genes.max(1))
         })
     }
 
@@ -134,8 +139,11 @@ impl TopologyParams {
         let bad = |m: String| Err(SimulateError::Param(m));
         let n = self.genes;
         let m = self.n_regulators();
-        if n < 2 {
-            return bad(format!("--genes must be at least 2, got {n}"));
+        if n < 3 {
+            return bad(format!(
+                "--genes must be at least 3 (2 genes hold at most 2 edges, fewer than the \
+                 default mean degree asks for), got {n}"
+            ));
         }
         if m == 0 || m > n {
             return bad(format!(

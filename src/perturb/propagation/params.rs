@@ -42,6 +42,12 @@ impl PropagationParams {
     /// genes as unconverged (our choice; a forest update moves on a finite set of
     /// leaf values, so a block either settles within tens of sweeps or cycles).
     pub const MAX_ITERATIONS: usize = 1000;
+    /// Most steps of [`Propagation::Steps`]: 1,000, far past any signal path of a
+    /// real network (each step crosses one regulatory layer; CellOracle uses 3), and
+    /// cheap (1,000 times one pass over the edges); longer horizons only circle
+    /// feedback loops, whose limit [`Propagation::Steady`] computes directly (our
+    /// choice: a bound, so a typo cannot run for hours).
+    pub const MAX_STEPS: usize = 1000;
 
     /// CellOracle's propagation: 3 steps.
     pub fn celloracle() -> Self {
@@ -55,6 +61,16 @@ impl PropagationParams {
     pub fn validate(&self) -> Result<(), PerturbError> {
         if self.propagation == Propagation::Steps(0) {
             return Err(PerturbError::Param("--steps must be at least 1".into()));
+        }
+        if let Propagation::Steps(k) = self.propagation
+            && k > Self::MAX_STEPS
+        {
+            return Err(PerturbError::Param(format!(
+                "--steps {k}: at most {} steps; each step crosses one regulatory layer, so \
+                 longer horizons only circle feedback loops: use --propagation steady for \
+                 their limit",
+                Self::MAX_STEPS
+            )));
         }
         if !(self.max_radius > 0.0 && self.max_radius < 1.0) {
             return Err(PerturbError::Param(format!(
