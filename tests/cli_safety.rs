@@ -167,7 +167,7 @@ fn outputs_are_checked_before_the_work() {
         .timeout(std::time::Duration::from_secs(20))
         .assert()
         .failure()
-        .stderr(predicate::str::contains("--knockout NOPE"));
+        .stderr(predicate::str::contains("--knockout \"NOPE\""));
     let sig = dir.path().join("sig.tsv");
     std::fs::write(&sig, "").unwrap();
     grn()

@@ -292,7 +292,7 @@ fn gene_factor(flag: &str, s: &str) -> Result<(String, f64)> {
         .parse()
         .ok()
         .filter(|f: &f64| f.is_finite())
-        .with_context(|| format!("{flag} {s:?}: the factor {factor:?} is not a finite number"))?;
+        .with_context(|| format!("{flag} {s:?}: the factor {factor:?} is not a number"))?;
     Ok((gene.trim().to_string(), factor))
 }
 
@@ -330,7 +330,7 @@ pub fn run_perturb(args: PerturbArgs, global: &Global) -> Result<()> {
         for (flag, gene, _) in &requested {
             if matrix.gene_index(gene).is_none() {
                 bail!(
-                    "{flag} {gene}: not a (varying) gene of the expression matrix {}",
+                    "{flag} {gene:?}: not a (varying) gene of the expression matrix {}",
                     args.model.input.expr.display()
                 );
             }
