@@ -195,7 +195,7 @@ impl InferParams {
         let methods: Vec<Method> = if self.method == Method::Consensus {
             if self.members.len() < 2 {
                 return Err(InferError::Input(format!(
-                    "a consensus needs at least two --members, got {}",
+                    "a consensus needs at least two `members`, got {}",
                     self.members.len()
                 )));
             }
@@ -207,7 +207,7 @@ impl InferParams {
                 }
                 if self.members[..i].contains(m) {
                     return Err(InferError::Input(format!(
-                        "{m} is listed twice in --members"
+                        "{m} is listed twice in `members`"
                     )));
                 }
             }
@@ -218,7 +218,7 @@ impl InferParams {
         let forest = |m: &Method| matches!(m.tree_ensemble(), Some(EnsembleParams::Forest(_)));
         if self.trees.is_some() && !methods.iter().any(forest) {
             return Err(InferError::Input(format!(
-                "--trees applies to forest methods (genie3, genie3-et); {} {}",
+                "`trees` applies to forest methods (genie3, genie3-et); {} {}",
                 self.method,
                 if self.method == Method::GrnBoost2 {
                     "decides its number of rounds by early stopping"

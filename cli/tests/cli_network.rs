@@ -99,7 +99,14 @@ fn export_picks_format_from_extension_and_applies_cuts() {
         .arg(&gz)
         .assert()
         .success();
-    let back = grn::export::read_network(&gz, Some(grn::export::Format::GraphMl)).unwrap();
+    let back = grn::network::read(
+        &gz,
+        &grn::network::ReadOptions {
+            format: Some(grn::network::Format::GraphMl),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert_eq!(back.n_regulations(), 10);
 }
 

@@ -156,7 +156,7 @@ impl Perturbation {
     fn validate(&self, names: &[String]) -> Result<(), PerturbError> {
         if self.changes.is_empty() {
             return Err(PerturbError::Param(
-                "no perturbation given: use --knockout, --knockdown or --overexpress".into(),
+                "no perturbation given: use `knockout`, `knockdown` or `overexpress`".into(),
             ));
         }
         for (i, &(g, f)) in self.changes.iter().enumerate() {
@@ -235,7 +235,7 @@ impl PropagationParams {
     /// Checks ranges.
     pub fn validate(&self) -> Result<(), PerturbError> {
         if self.propagation == Propagation::Steps(0) {
-            return Err(PerturbError::Param("--steps must be at least 1".into()));
+            return Err(PerturbError::Param("`steps` must be at least 1".into()));
         }
         if !(self.max_radius > 0.0 && self.max_radius < 1.0) {
             return Err(PerturbError::Param(format!(
