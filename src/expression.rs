@@ -28,68 +28,23 @@
 //! ```
 
 use std::collections::HashMap;
-use std::fmt;
-use std::path::{Path, PathBuf};
+
+use std::path::Path;
 
 use ndarray::{Array2, ArrayView1};
 
-use crate::files::{self, FileError};
+use crate::files::{self, FileError, ParseError};
 
 /// Fewest samples a matrix may have: with two, every gene pair is perfectly
 /// (anti-)correlated and no method can tell regulators apart.
 pub const MIN_SAMPLES: usize = 3;
 
-/// Where in a file a problem was found (1-based line and column).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Location {
-    /// The file.
-    pub path: PathBuf,
-    /// 1-based line, when the problem is on one line.
-    pub line: Option<u64>,
-    /// 1-based field number on that line.
-    pub column: Option<usize>,
-}
-
-impl fmt::Display for Location {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.path.display())?;
-        if let Some(line) = self.line {
-            write!(f, ":{line}")?;
-            if let Some(col) = self.column {
-                write!(f, ":{col}")?;
-            }
-        }
-        Ok(())
-    }
-}
-
 /// Why an expression matrix or gene list could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum ExpressionError {
-    /// The file could not be opened or read.
-    #[error(transparent)]
-    File(#[from] FileError),
-    /// The content is malformed at a known place; the message says what was
-    /// expected and what to do.
-    #[error("{at}: {message}")]
-    Invalid {
-        /// Where.
-        at: Location,
-        /// What was wrong and how to fix it.
-        message: String,
-    },
-}
+pub type ExpressionError = files::InputError;
 
 impl ExpressionError {
     fn at(path: &Path, line: Option<u64>, column: Option<usize>, message: String) -> Self {
-        ExpressionError::Invalid {
-            at: Location {
-                path: path.to_path_buf(),
-                line,
-                column,
-            },
-            message,
-        }
+        ExpressionError::Parse(ParseError::new(path, line, column, message))
     }
 }
 
@@ -186,8 +141,8 @@ impl ExpressionMatrix {
         };
         if let Some(((g, s), v)) = self.values.indexed_iter().find(|(_, v)| **v < 0.0) {
             return Err(format!(
-                "sample {:?}, gene {:?}: value {v} is negative, but --normalize {how} \
-                 expects counts; give raw (non-negative) counts, or drop --normalize if \
+                "sample {:?}, gene {:?}: value {v} is negative, but `normalize` {how} \
+                 expects counts; give raw (non-negative) counts, or drop `normalize` if \
                  the matrix is already normalised",
                 self.samples[s], self.genes[g]
             ));
@@ -490,8 +445,8 @@ pub fn read(path: &Path, options: &ReadOptions) -> Result<Loaded, ExpressionErro
                 path,
                 Some(header_line + 1),
                 Some(1),
-                "with --genes-in-rows the first column must hold gene names, but it is \
-                 numeric; drop --genes-in-rows if rows are samples"
+                "with `genes_in_rows` the first column must hold gene names, but it is \
+                 numeric; drop `genes_in_rows` if rows are samples"
                     .into(),
             ));
         }
@@ -521,7 +476,7 @@ pub fn read(path: &Path, options: &ReadOptions) -> Result<Loaded, ExpressionErro
                 if options.genes_in_rows {
                     ""
                 } else {
-                    " (if rows are genes, add --genes-in-rows)"
+                    " (if rows are genes, add `genes_in_rows`)"
                 }
             ),
         ));
@@ -736,6 +691,7 @@ pub fn read_gene_list(path: &Path) -> Result<Vec<String>, ExpressionError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     fn write(name: &str, text: &str) -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap();

@@ -65,6 +65,97 @@ fn without_temp_path(e: io::Error) -> io::Error {
     }
 }
 
+/// Where in a file a problem was found (1-based line and column).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line, when the problem is on one line.
+    pub line: Option<u64>,
+    /// 1-based column (field or character, as the format counts) on that line.
+    pub column: Option<usize>,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(col) = self.column {
+                write!(f, ":{col}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Malformed content at a known place of an input file: `file:line:column:` and
+/// what was expected and what to do. Every reader of the crate reports its parse
+/// errors with this one type.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{at}: {message}")]
+pub struct ParseError {
+    /// Where.
+    pub at: Location,
+    /// What was expected, and how to fix it.
+    pub message: String,
+}
+
+impl ParseError {
+    /// A problem at `line` (and `column`) of `path`, either unknown when `None`.
+    pub fn new(
+        path: &Path,
+        line: Option<u64>,
+        column: Option<usize>,
+        message: impl Into<String>,
+    ) -> Self {
+        ParseError {
+            at: Location {
+                path: path.to_path_buf(),
+                line,
+                column,
+            },
+            message: message.into(),
+        }
+    }
+
+    /// A problem on 1-based `line` of `path`.
+    pub fn at_line(path: &Path, line: usize, message: impl Into<String>) -> Self {
+        Self::new(path, Some(line as u64), None, message)
+    }
+}
+
+/// Why an input file could not be read: the file itself, or its content. The
+/// readers of edge tables and expression matrices return it as is; other error
+/// types hold it as one variant.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    /// Opening or reading the file failed.
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// The content is malformed at a known place.
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+}
+
+/// `From<FileError>` and `From<ParseError>` for an error type with an
+/// `Input(InputError)` variant, so readers can use `?` on either.
+macro_rules! from_input_errors {
+    ($t:ty) => {
+        impl From<$crate::files::FileError> for $t {
+            fn from(e: $crate::files::FileError) -> Self {
+                Self::Input(e.into())
+            }
+        }
+        impl From<$crate::files::ParseError> for $t {
+            fn from(e: $crate::files::ParseError) -> Self {
+                Self::Input(e.into())
+            }
+        }
+    };
+}
+pub(crate) use from_input_errors;
+
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// The path that means standard input (as an input) or standard output (as an

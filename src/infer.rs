@@ -337,14 +337,14 @@ impl InferParams {
         if let Method::Consensus(_) = self.method {
             if members.len() < 2 {
                 return Err(InferError::Input(format!(
-                    "a consensus needs at least two members, got {}",
+                    "a consensus needs at least two `members`, got {}",
                     members.len()
                 )));
             }
             for (i, m) in members.iter().enumerate() {
                 if members[..i].contains(m) {
                     return Err(InferError::Input(format!(
-                        "{m} is listed twice among the consensus members"
+                        "{m} is listed twice in `members`"
                     )));
                 }
             }
@@ -366,7 +366,7 @@ impl InferParams {
         let forest = |r: &Run| matches!(r, Run::Trees(EnsembleParams::Forest(_)));
         if self.trees.is_some() && !runs.iter().any(forest) {
             return Err(InferError::Input(format!(
-                "the number of trees applies to forest methods (genie3, genie3-et); {} {}",
+                "`trees` applies to forest methods (genie3, genie3-et); {} {}",
                 self.method,
                 if self.method == Method::Trees(TreeMethod::GrnBoost2) {
                     "decides its number of rounds by early stopping"

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use graphviz_rust::dot_structures::{EdgeTy, Graph, Id, Stmt, Vertex};
 use grn::export::{self, Format};
-use grn::network::{Cut, EdgeTable, GeneNetwork, Sign};
+use grn::network::{self, Cut, EdgeTable, GeneNetwork, ReadOptions, Sign};
 
 /// Names every writer must escape correctly.
 const NAMES: [&str; 8] = [
@@ -96,7 +96,7 @@ fn graphml_round_trip_keeps_every_attribute() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("net.graphml.gz");
     export::save(&net, Format::GraphMl, &path).unwrap();
-    let back = export::read_network(&path, None).unwrap();
+    let back = network::read(&path, &ReadOptions::default()).unwrap();
     assert_eq!(nodes(&back), nodes(&net));
     assert_eq!(links(&back), links(&net));
     assert!(back.is_signed());
@@ -113,7 +113,7 @@ fn graphml_round_trip_keeps_every_attribute() {
     }
     let path = dir.path().join("methods.graphml");
     export::save(&with_scores, Format::GraphMl, &path).unwrap();
-    let back = export::read_network(&path, None).unwrap();
+    let back = network::read(&path, &ReadOptions::default()).unwrap();
     assert_eq!(links(&back), links(&with_scores));
     assert_eq!(links(&back)[0].5.as_deref(), Some("consensus"));
 }
@@ -194,7 +194,7 @@ fn sif_and_tsv_round_trip_topology_signs_and_order() {
     for format in [Format::Sif, Format::Tsv] {
         let path = dir.path().join(format!("net.{format}"));
         export::save(&net, format, &path).unwrap();
-        let back = export::read_network(&path, None).unwrap();
+        let back = network::read(&path, &ReadOptions::default()).unwrap();
         let names =
             |n: &GeneNetwork| -> Vec<String> { n.genes().map(|(_, g)| g.name.clone()).collect() };
         assert_eq!(names(&back), names(&net), "{format}");
@@ -222,7 +222,7 @@ fn sif_reader_accepts_cytoscape_variants() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("in.sif");
     std::fs::write(&path, "A pp B C\nB\t-\tgene D\nlonely\ngene E\t\n").unwrap();
-    let net = export::read_network(&path, None).unwrap();
+    let net = network::read(&path, &ReadOptions::default()).unwrap();
     assert_eq!(net.n_genes(), 6);
     assert!(net.node("gene E").is_some());
     let l = links(&net);
@@ -232,11 +232,13 @@ fn sif_reader_accepts_cytoscape_variants() {
     // Written back, the isolated gene with a space stays one gene.
     let out = dir.path().join("out.sif");
     export::save(&net, Format::Sif, &out).unwrap();
-    let again = export::read_network(&out, None).unwrap();
+    let again = network::read(&out, &ReadOptions::default()).unwrap();
     assert_eq!(nodes(&again), nodes(&net));
     assert_eq!(links(&again), links(&net));
     std::fs::write(&path, "A\tactivates\n").unwrap();
-    let e = export::read_network(&path, None).unwrap_err().to_string();
+    let e = network::read(&path, &ReadOptions::default())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("in.sif:1:"), "{e}");
 }
 
@@ -370,7 +372,7 @@ fn line_formats_refuse_names_they_cannot_hold() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.graphml");
     export::save(&net, Format::GraphMl, &path).unwrap();
-    let back = export::read_network(&path, None).unwrap();
+    let back = network::read(&path, &ReadOptions::default()).unwrap();
     assert!(back.node("tab\there").is_some());
 }
 
@@ -401,7 +403,9 @@ fn graphml_reader_reports_where_the_file_is_wrong() {
     ];
     for (body, line, what) in cases {
         std::fs::write(&path, format!("{head}{body}</graph></graphml>\n")).unwrap();
-        let e = export::read_network(&path, None).unwrap_err().to_string();
+        let e = network::read(&path, &ReadOptions::default())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains(what), "{e}");
         if !line.is_empty() {
             assert!(e.contains("bad.graphml:6:"), "{e}");
@@ -417,7 +421,7 @@ fn graphml_reader_reports_where_the_file_is_wrong() {
          <edge source=\"b\" target=\"c\"><data key=\"d0\">2</data></edge></graph></graphml>",
     )
     .unwrap();
-    let net = export::read_network(&path, None).unwrap();
+    let net = network::read(&path, &ReadOptions::default()).unwrap();
     let l = links(&net);
     assert_eq!((l[0].0.as_str(), l[0].2, l[0].3), ("b", 2.0, 1));
     assert_eq!((l[1].0.as_str(), l[1].2, l[1].3), ("a", 0.5, 2));

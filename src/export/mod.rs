@@ -1,5 +1,5 @@
-//! Network file formats: writing a [`GeneNetwork`] for Cytoscape, Graphviz and other
-//! tools, reading it back, and plotting evaluation curves.
+//! Writing a [`GeneNetwork`] for Cytoscape, Graphviz and other tools. Output only:
+//! networks are read back by [`crate::network::read`].
 //!
 //! | format | write | read | carries |
 //! |---|---|---|---|
@@ -28,124 +28,27 @@
 mod cyjs;
 mod dot;
 mod graphml;
-pub mod plot;
 mod sif;
 
-use std::fmt;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::str::FromStr;
 
 use crate::files::{self, FileError};
-use crate::network::{Cut, EdgeTable, EdgeTableError, GeneNetwork, NetworkError};
+use crate::network::GeneNetwork;
+pub(crate) use crate::network::format::fmt_f64;
+
+/// The file formats (shared with [`crate::network::read`], which reads three of them).
+pub use crate::network::Format;
 
 pub use dot::DotStyle;
 
-/// A network file format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// `regulator<TAB>target<TAB>score[<TAB>sign]`, as `grn infer` writes.
-    Tsv,
-    /// GraphML with typed attributes (Cytoscape, networkx, Gephi, yEd).
-    GraphMl,
-    /// Graphviz DOT.
-    Dot,
-    /// Simple Interaction Format: `regulator activates|represses|regulates target`.
-    Sif,
-    /// Cytoscape.js JSON (`elements.nodes/edges` with `data`).
-    Cyjs,
-}
-
-impl Format {
-    /// Every format, in the order the CLI lists them.
-    pub const ALL: [Format; 5] = [
-        Format::Tsv,
-        Format::GraphMl,
-        Format::Dot,
-        Format::Sif,
-        Format::Cyjs,
-    ];
-
-    /// The name used by `--format`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Tsv => "tsv",
-            Format::GraphMl => "graphml",
-            Format::Dot => "dot",
-            Format::Sif => "sif",
-            Format::Cyjs => "cyjs",
-        }
-    }
-
-    /// The format named by a file's extension (a trailing `.gz` is ignored).
-    pub fn from_path(path: &Path) -> Option<Format> {
-        match files::logical_extension(path)?.as_str() {
-            "tsv" | "txt" | "tab" => Some(Format::Tsv),
-            "graphml" | "xml" => Some(Format::GraphMl),
-            "dot" | "gv" => Some(Format::Dot),
-            "sif" => Some(Format::Sif),
-            "cyjs" | "json" => Some(Format::Cyjs),
-            _ => None,
-        }
-    }
-
-    /// Whether [`read_network`] can read this format.
-    pub fn is_readable(self) -> bool {
-        matches!(self, Format::Tsv | Format::GraphMl | Format::Sif)
-    }
-}
-
-impl fmt::Display for Format {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Format {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "gv" => Ok(Format::Dot),
-            "json" => Ok(Format::Cyjs),
-            "xml" => Ok(Format::GraphMl),
-            _ => crate::named::parse(s, &Format::ALL, Format::name, "format"),
-        }
-    }
-}
-
-/// Why a network file could not be read, or a drawing made.
+/// Why a network could not be written, or a drawing made.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     /// Opening, reading or writing a file failed.
     #[error(transparent)]
     File(#[from] FileError),
-    /// A TSV edge list is malformed.
-    #[error(transparent)]
-    EdgeTable(#[from] EdgeTableError),
-    /// The network could not be built.
-    #[error(transparent)]
-    Network(#[from] NetworkError),
-    /// A GraphML or SIF file is malformed.
-    #[error("{path}:{line}:{column}: {message}")]
-    Invalid {
-        /// The file.
-        path: PathBuf,
-        /// 1-based line.
-        line: usize,
-        /// 1-based column.
-        column: usize,
-        /// What was expected.
-        message: String,
-    },
-    /// The format can be written but not read.
-    #[error("{path}: reading {format} files is not supported; read TSV, GraphML or SIF")]
-    NotReadable {
-        /// The file.
-        path: PathBuf,
-        /// Its format.
-        format: Format,
-    },
     /// Graphviz is not installed.
     #[error(
         "the Graphviz `dot` program was not found on PATH, so {dot} was written but not \
@@ -216,26 +119,6 @@ fn check_line_safe(name: &str, format: &str) -> io::Result<()> {
     Ok(())
 }
 
-/// Reads a network from a TSV edge list (our output or arboreto/pySCENIC
-/// adjacencies), GraphML or SIF; `format` defaults to the one named by the
-/// extension, and to TSV for other extensions. TSV and SIF do not record TFs: their
-/// regulators are marked as TFs.
-pub fn read_network(path: &Path, format: Option<Format>) -> Result<GeneNetwork, ExportError> {
-    let format = format.or_else(|| Format::from_path(path));
-    match format.unwrap_or(Format::Tsv) {
-        Format::Tsv => {
-            let table = EdgeTable::read_tsv(path)?;
-            Ok(GeneNetwork::from_table(&table, &Cut::default(), None)?)
-        }
-        Format::GraphMl => graphml::read(path),
-        Format::Sif => sif::read(path),
-        f => Err(ExportError::NotReadable {
-            path: path.to_path_buf(),
-            format: f,
-        }),
-    }
-}
-
 /// Renders a DOT file with Graphviz's `dot` into `output` in `format` (`svg`,
 /// `png`, `pdf`, ...). Fails with [`ExportError::DotNotFound`] and install
 /// instructions when Graphviz is missing.
@@ -266,18 +149,6 @@ pub fn render_dot(dot: &Path, format: &str, output: &Path) -> Result<(), ExportE
     Ok(())
 }
 
-/// Shortest text that reads back as the same `f64`, in a form XML Schema, JSON-ish
-/// tools and Rust all parse (`INF`/`-INF`/`NaN` for the non-finite values).
-fn fmt_f64(x: f64) -> String {
-    if x.is_nan() {
-        "NaN".into()
-    } else if x.is_infinite() {
-        if x > 0.0 { "INF" } else { "-INF" }.into()
-    } else {
-        format!("{x:?}")
-    }
-}
-
 /// The SIF interaction word for a sign.
 fn interaction(sign: crate::network::Sign) -> &'static str {
     use crate::network::Sign;
@@ -285,51 +156,5 @@ fn interaction(sign: crate::network::Sign) -> &'static str {
         Sign::Activation => "activates",
         Sign::Repression => "represses",
         Sign::Unknown => "regulates",
-    }
-}
-
-/// Marks every gene with a target as a TF (for formats that do not record TFs).
-fn mark_regulators(net: &mut GeneNetwork) {
-    let regs: Vec<_> = net
-        .genes()
-        .map(|(n, _)| n)
-        .filter(|&n| net.out_degree(n) > 0)
-        .collect();
-    for n in regs {
-        net.set_tf(n, true);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formats_from_names_and_extensions() {
-        assert_eq!(
-            Format::from_path(Path::new("a/net.GraphML.gz")),
-            Some(Format::GraphMl)
-        );
-        assert_eq!(Format::from_path(Path::new("n.cyjs")), Some(Format::Cyjs));
-        assert_eq!(Format::from_path(Path::new("n.gv")), Some(Format::Dot));
-        assert_eq!(Format::from_path(Path::new("n.csv")), None);
-        assert_eq!("SIF".parse::<Format>(), Ok(Format::Sif));
-        assert!("png".parse::<Format>().unwrap_err().contains("graphml"));
-    }
-
-    #[test]
-    fn floats_round_trip_through_text() {
-        for x in [
-            0.1,
-            1e-300,
-            1e300,
-            -2.5,
-            3.0,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-        ] {
-            assert_eq!(fmt_f64(x).parse::<f64>().unwrap(), x);
-        }
-        assert!(fmt_f64(f64::NAN).parse::<f64>().unwrap().is_nan());
     }
 }

@@ -86,13 +86,13 @@ impl AracneParams {
     pub fn validate(&self) -> Result<(), MiError> {
         if !(0.0..1.0).contains(&self.dpi_eps) {
             return Err(MiError::Param(format!(
-                "--dpi-eps must be in [0, 1), got {}",
+                "`dpi_eps` must be in [0, 1), got {}",
                 self.dpi_eps
             )));
         }
         if !(self.pvalue > 0.0 && self.pvalue <= 1.0) {
             return Err(MiError::Param(format!(
-                "--pvalue must be in (0, 1], got {}",
+                "`pvalue` must be in (0, 1], got {}",
                 self.pvalue
             )));
         }

@@ -44,7 +44,7 @@ pub enum CutError {
     NanScore,
     /// `tf_only` without any way to tell TFs.
     #[error(
-        "keeping only TF regulators needs a list of TFs (--tfs FILE): the network file does \
+        "keeping only TF regulators needs a list of TFs (`tfs` FILE): the network file does \
          not say which genes are TFs"
     )]
     NoTfs,

@@ -7,10 +7,10 @@
 
 use std::collections::HashMap;
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
-use crate::files::{self, FileError};
+use crate::files::{self, FileError, ParseError};
 
 /// Direction of a regulatory effect, when a method can tell it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -82,22 +82,7 @@ pub struct Edge {
 }
 
 /// Why an edge table could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum EdgeTableError {
-    /// Opening or reading the file failed.
-    #[error(transparent)]
-    File(#[from] FileError),
-    /// A line is malformed.
-    #[error("{path}:{line}: {message}")]
-    Invalid {
-        /// The file.
-        path: PathBuf,
-        /// 1-based line number.
-        line: usize,
-        /// What was expected.
-        message: String,
-    },
-}
+pub type EdgeTableError = files::InputError;
 
 /// Scored regulator -> target pairs over a table of gene names.
 #[derive(Debug, Clone, Default)]
@@ -247,10 +232,8 @@ impl EdgeTable {
     /// indexed in order of first appearance.
     pub fn read_tsv(path: &Path) -> Result<EdgeTable, EdgeTableError> {
         let text = files::read_to_string(path)?;
-        let invalid = |line: usize, message: String| EdgeTableError::Invalid {
-            path: path.to_path_buf(),
-            line,
-            message,
+        let invalid = |line: usize, message: String| {
+            EdgeTableError::from(ParseError::at_line(path, line, message))
         };
         let mut names: Vec<String> = Vec::new();
         let mut index: HashMap<String, u32> = HashMap::new();

@@ -100,13 +100,6 @@ pub enum PerturbError {
     #[error(transparent)]
     File(#[from] FileError),
     /// A signature or candidate file is malformed at a known line.
-    #[error("{path}:{line}: {message}")]
-    Invalid {
-        /// The file.
-        path: std::path::PathBuf,
-        /// 1-based line number.
-        line: usize,
-        /// What was expected.
-        message: String,
-    },
+    #[error(transparent)]
+    Parse(#[from] crate::files::ParseError),
 }

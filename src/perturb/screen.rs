@@ -86,10 +86,8 @@ impl Signature {
             .map(|(i, n)| (n.as_str(), i))
             .collect();
         let text = files::read_to_string(path)?;
-        let invalid = |line: usize, message: String| PerturbError::Invalid {
-            path: path.to_path_buf(),
-            line,
-            message,
+        let invalid = |line: usize, message: String| {
+            PerturbError::from(crate::files::ParseError::at_line(path, line, message))
         };
         let mut genes: Vec<(usize, f64)> = Vec::new();
         let mut missing = Vec::new();

@@ -115,32 +115,32 @@ impl ExperimentParams {
         }
         if !(0.0..=1.0).contains(&self.perturbed_fraction) {
             return bad(format!(
-                "--perturbed-fraction must be in [0, 1], got {}",
+                "`perturbed_fraction` must be in [0, 1], got {}",
                 self.perturbed_fraction
             ));
         }
         if !(finite_nonneg(self.knockdown_factor) && self.knockdown_factor < 1.0) {
             return bad(format!(
-                "--knockdown-factor must be in [0, 1), got {}",
+                "`knockdown_factor` must be in [0, 1), got {}",
                 self.knockdown_factor
             ));
         }
         if !(self.overexpression_factor.is_finite() && self.overexpression_factor > 1.0) {
             return bad(format!(
-                "--overexpression-factor must be greater than 1, got {}",
+                "`overexpression_factor` must be greater than 1, got {}",
                 self.overexpression_factor
             ));
         }
         if self.time_series > 0 {
             if self.time_points < 2 {
                 return bad(format!(
-                    "--time-points must be at least 2, got {}",
+                    "`time_points` must be at least 2, got {}",
                     self.time_points
                 ));
             }
             if !(self.duration.is_finite() && self.duration > 0.0) {
                 return bad(format!(
-                    "--duration must be positive, got {}",
+                    "`duration` must be positive, got {}",
                     self.duration
                 ));
             }
@@ -148,7 +148,7 @@ impl ExperimentParams {
         if self.cells > 0 {
             if !finite_nonneg(self.noise_amplitude) {
                 return bad(format!(
-                    "--noise-amplitude must be finite and non-negative, got {}",
+                    "`noise_amplitude` must be finite and non-negative, got {}",
                     self.noise_amplitude
                 ));
             }
@@ -160,13 +160,13 @@ impl ExperimentParams {
         }
         if let Some(c) = &self.counts {
             if self.cells == 0 {
-                return bad("a count layer needs --single-cell N cells".into());
+                return bad("a count layer needs `single_cell` N cells".into());
             }
             c.validate()?;
         }
         if !finite_nonneg(self.measurement_noise) {
             return bad(format!(
-                "--measurement-noise must be finite and non-negative, got {}",
+                "`measurement_noise` must be finite and non-negative, got {}",
                 self.measurement_noise
             ));
         }
@@ -232,7 +232,7 @@ impl CountParams {
         }
         if self.library_size > Self::MAX_LIBRARY_SIZE {
             return Err(SimulateError::Param(format!(
-                "--library-size {:e} is above {:e}: counts are 32-bit integers, and real \
+                "`library_size` {:e} is above {:e}: counts are 32-bit integers, and real \
                  droplet libraries hold 1e3-1e5 UMIs per cell",
                 self.library_size,
                 Self::MAX_LIBRARY_SIZE

@@ -141,18 +141,18 @@ impl TopologyParams {
         let m = self.n_regulators();
         if n < 3 {
             return bad(format!(
-                "--genes must be at least 3 (2 genes hold at most 2 edges, fewer than the \
+                "`genes` must be at least 3 (2 genes hold at most 2 edges, fewer than the \
                  default mean degree asks for), got {n}"
             ));
         }
         if m == 0 || m > n {
             return bad(format!(
-                "--regulators must be between 1 and the number of genes ({n}), got {m}"
+                "`regulators` must be between 1 and the number of genes ({n}), got {m}"
             ));
         }
         if !(self.mean_degree.is_finite() && self.mean_degree > 0.0) {
             return bad(format!(
-                "--mean-degree must be positive, got {}",
+                "`mean_degree` must be positive, got {}",
                 self.mean_degree
             ));
         }
@@ -161,9 +161,9 @@ impl TopologyParams {
         let needed = (n - m) + m.saturating_sub(n - m);
         if edges < needed {
             return bad(format!(
-                "--mean-degree {} gives {edges} edges, but {n} genes with {m} regulators need \
+                "`mean_degree` {} gives {edges} edges, but {n} genes with {m} regulators need \
                  at least {needed} (one regulator per target gene and one target per \
-                 regulator); raise --mean-degree to at least {:.3}",
+                 regulator); raise `mean_degree` to at least {:.3}",
                 self.mean_degree,
                 needed as f64 / n as f64
             ));
@@ -172,33 +172,33 @@ impl TopologyParams {
         let capacity = m * (n - 1);
         if edges > capacity {
             return bad(format!(
-                "--mean-degree {} asks for {edges} edges but {m} regulators can have at most \
-                 {capacity} distinct targets; lower --mean-degree or raise --regulators",
+                "`mean_degree` {} asks for {edges} edges but {m} regulators can have at most \
+                 {capacity} distinct targets; lower `mean_degree` or raise `regulators`",
                 self.mean_degree
             ));
         }
         if !(0.0..=1.0).contains(&self.repressor_fraction) {
             return bad(format!(
-                "--repressor-fraction must be in [0, 1], got {}",
+                "`repressor_fraction` must be in [0, 1], got {}",
                 self.repressor_fraction
             ));
         }
         if !(self.hub_exponent.is_finite() && self.hub_exponent > 1.0) {
             return bad(format!(
-                "--hub-exponent must be greater than 1, got {}",
+                "`hub_exponent` must be greater than 1, got {}",
                 self.hub_exponent
             ));
         }
         if self.topology == Topology::Modular {
             if self.modules == 0 || self.modules > m {
                 return bad(format!(
-                    "--modules must be between 1 and the number of regulators ({m}), got {}",
+                    "`modules` must be between 1 and the number of regulators ({m}), got {}",
                     self.modules
                 ));
             }
             if !(0.0..=1.0).contains(&self.within_module) {
                 return bad(format!(
-                    "--within-module must be in [0, 1], got {}",
+                    "`within_module` must be in [0, 1], got {}",
                     self.within_module
                 ));
             }

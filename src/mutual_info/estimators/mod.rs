@@ -142,21 +142,21 @@ impl MiParams {
         let bins = self.bins_for(n_samples);
         match self.estimator {
             e if e.is_binned() && !(2..=Self::MAX_BINS).contains(&bins) => bad(format!(
-                "--bins must be between 2 and {} for the {e} estimator, got {bins}",
+                "`bins` must be between 2 and {} for the {e} estimator, got {bins}",
                 Self::MAX_BINS
             )),
             Estimator::BSpline if self.spline_order == 0 || self.spline_order > bins => {
                 bad(format!(
-                    "--spline-order must be between 1 and the number of bins ({bins}), got {}",
+                    "`spline_order` must be between 1 and the number of bins ({bins}), got {}",
                     self.spline_order
                 ))
             }
             Estimator::BSpline if bins > Self::MAX_BINS => bad(format!(
-                "--bins must be at most {} for B-splines, got {bins}",
+                "`bins` must be at most {} for B-splines, got {bins}",
                 Self::MAX_BINS
             )),
             Estimator::Ksg if self.ksg_k == 0 || self.ksg_k >= n_samples => bad(format!(
-                "--ksg-k must be between 1 and the number of samples minus one ({}), got {}",
+                "`ksg_k` must be between 1 and the number of samples minus one ({}), got {}",
                 n_samples - 1,
                 self.ksg_k
             )),

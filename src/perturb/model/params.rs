@@ -154,12 +154,12 @@ impl ModelParams {
     pub fn validate(&self) -> Result<(), PerturbError> {
         if self.per_target == Some(0) {
             return Err(PerturbError::Param(
-                "--per-target must be at least 1 (regulators per target)".into(),
+                "`per_target` must be at least 1 (regulators per target)".into(),
             ));
         }
         match &self.kind {
             ModelKind::Linear(Alpha::Fixed(a)) if !(a.is_finite() && *a >= 0.0) => Err(
-                PerturbError::Param(format!("--alpha must be finite and non-negative, got {a}")),
+                PerturbError::Param(format!("`alpha` must be finite and non-negative, got {a}")),
             ),
             ModelKind::Linear(_) => Ok(()),
             ModelKind::Forest(f) => {

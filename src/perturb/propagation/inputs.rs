@@ -111,7 +111,7 @@ impl Perturbation {
     pub(super) fn validate(&self, names: &[String]) -> Result<(), PerturbError> {
         if self.changes.is_empty() {
             return Err(PerturbError::Param(
-                "no perturbation given: use --knockout, --knockdown or --overexpress".into(),
+                "no perturbation given: use `knockout`, `knockdown` or `overexpress`".into(),
             ));
         }
         for (i, &(g, f)) in self.changes.iter().enumerate() {

@@ -60,14 +60,14 @@ impl PropagationParams {
     /// Checks ranges.
     pub fn validate(&self) -> Result<(), PerturbError> {
         if self.propagation == Propagation::Steps(0) {
-            return Err(PerturbError::Param("--steps must be at least 1".into()));
+            return Err(PerturbError::Param("`steps` must be at least 1".into()));
         }
         if let Propagation::Steps(k) = self.propagation
             && k > Self::MAX_STEPS
         {
             return Err(PerturbError::Param(format!(
-                "--steps {k}: at most {} steps; each step crosses one regulatory layer, so \
-                 longer horizons only circle feedback loops: use --propagation steady for \
+                "`steps` {k}: at most {} steps; each step crosses one regulatory layer, so \
+                 longer horizons only circle feedback loops: use `propagation` steady for \
                  their limit",
                 Self::MAX_STEPS
             )));

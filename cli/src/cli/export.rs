@@ -7,7 +7,7 @@ use clap::Args;
 
 use grn::export::{self, Format};
 use grn::expression;
-use grn::network::{Cut, EdgeTable, GeneNetwork};
+use grn::network::{self, Cut, GeneNetwork};
 
 use super::{Global, check_output, info, warn};
 
@@ -15,7 +15,7 @@ use super::{Global, check_output, info, warn};
 #[derive(Debug, Args)]
 pub struct NetworkArgs {
     /// Network: TSV edge list (`grn infer` output, or arboreto/pySCENIC `TF target
-    /// importance` adjacencies), GraphML or SIF; read by extension, others as TSV.
+    /// importance` adjacencies), GraphML or SIF; by extension, else by content.
     #[arg(long, short = 'n', value_name = "FILE")]
     network: PathBuf,
     /// Keep the N highest-scoring edges (applied after the other cuts; ranked by
@@ -50,22 +50,14 @@ impl NetworkArgs {
             Some(p) => Some(expression::read_gene_list(p)?),
             None => None,
         };
-        let format = Format::from_path(&self.network).unwrap_or(Format::Tsv);
         let path = &self.network;
-        let net = if format == Format::Tsv {
-            // Cut the table before building the graph: cheaper on full predictions.
-            let table = EdgeTable::read_tsv(path)?;
-            GeneNetwork::from_table(&table, &cut, tfs.as_deref())
-                .with_context(|| format!("cannot build the network of {}", path.display()))?
-        } else {
-            let mut net = export::read_network(path, Some(format))?;
-            if let Some(list) = &tfs {
-                net.set_tfs(list);
-            }
-            cut.validate(tfs.is_some() || format == Format::GraphMl)
-                .with_context(|| format!("cannot cut {}", path.display()))?;
-            if cut.is_none() { net } else { net.cut(&cut)? }
+        let options = network::ReadOptions {
+            format: None,
+            cut,
+            tfs,
         };
+        let net = network::read(path, &options)?;
+        let tfs = options.tfs;
         if let (Some(list), Some(p)) = (&tfs, &self.tfs)
             && !list.iter().any(|t| net.node(t).is_some())
             && net.n_genes() > 0

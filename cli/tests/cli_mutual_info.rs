@@ -6,7 +6,7 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 
 fn expr() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/insilico_size100_1_multifactorial.tsv")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../data/insilico_size100_1_multifactorial.tsv")
 }
 
 fn infer(out: &Path, args: &[&str]) -> assert_cmd::assert::Assert {

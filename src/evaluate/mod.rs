@@ -32,34 +32,28 @@
 //! assert_eq!(m.aupr, 1.0);
 //! ```
 
+pub mod plot;
+
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 
-use crate::files::{self, FileError};
+use crate::files::{self, ParseError};
 use crate::network::EdgeTable;
 
 /// Why a gold standard could not be read or scored against.
 #[derive(Debug, thiserror::Error)]
 pub enum EvalError {
-    /// Opening or reading the file failed.
+    /// The gold standard could not be read.
     #[error(transparent)]
-    File(#[from] FileError),
-    /// A line of the gold standard is malformed.
-    #[error("{path}:{line}: {message}")]
-    Invalid {
-        /// The file.
-        path: PathBuf,
-        /// 1-based line.
-        line: usize,
-        /// What was expected.
-        message: String,
-    },
+    Input(#[from] files::InputError),
     /// The gold standard cannot score anything (no true or no false pairs).
     #[error("{0}")]
     Degenerate(String),
 }
+
+files::from_input_errors!(EvalError);
 
 /// A set of true (and, optionally, listed false) regulator -> target pairs.
 #[derive(Debug, Clone)]
@@ -121,11 +115,8 @@ impl GoldStandard {
                 .split('\t')
                 .map(|x| x.trim().trim_matches('"'))
                 .collect();
-            let invalid = |message: String| EvalError::Invalid {
-                path: path.to_path_buf(),
-                line: n + 1,
-                message,
-            };
+            let invalid =
+                |message: String| EvalError::from(ParseError::at_line(path, n + 1, message));
             if f.len() < 3 {
                 return Err(invalid(format!(
                     "expected regulator<TAB>target<TAB>1 (or 0), found {} field(s)",

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 
+use grn::evaluate::plot;
 use grn::evaluate::{self, EvalOptions, GoldStandard, Metrics};
-use grn::export::plot;
 use grn::network::EdgeTable;
 
 use super::{Global, check_output, info, print_report, warn};

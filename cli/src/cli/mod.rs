@@ -243,3 +243,69 @@ pub fn check_output(output: &Path, inputs: &[&Path]) -> Result<()> {
     }
     Ok(())
 }
+
+/// The long flags of every subcommand (`mean-degree`, ...).
+fn long_flags() -> std::collections::HashSet<String> {
+    use clap::CommandFactory;
+    fn walk(cmd: &clap::Command, out: &mut std::collections::HashSet<String>) {
+        out.extend(
+            cmd.get_arguments()
+                .filter_map(|a| a.get_long().map(String::from)),
+        );
+        for sub in cmd.get_subcommands() {
+            walk(sub, out);
+        }
+    }
+    let mut flags = std::collections::HashSet::new();
+    walk(&Cli::command(), &mut flags);
+    flags
+}
+
+/// Library errors name parameters (`` `mean_degree` ``), as a Python caller sees
+/// them; on the command line each is the flag that sets it (`--mean-degree`).
+/// Quoted words that are not flags are left as they are.
+pub fn name_flags(message: &str) -> String {
+    let flags = long_flags();
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(start) = rest.find('`') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        let Some(end) = after.find('`') else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let word = &after[..end];
+        let flag = word.replace('_', "-");
+        let is_param = !word.is_empty()
+            && word
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if is_param && flags.contains(&flag) {
+            out.push_str("--");
+            out.push_str(&flag);
+            rest = &after[end + 1..];
+        } else {
+            out.push('`');
+            out.push_str(word);
+            out.push('`');
+            rest = &after[end + 1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::name_flags;
+
+    #[test]
+    fn parameters_become_flags() {
+        assert_eq!(
+            name_flags("`mean_degree` must be positive; run `dot -Tsvg` or use `tfs` FILE"),
+            "--mean-degree must be positive; run `dot -Tsvg` or use --tfs FILE"
+        );
+        assert_eq!(name_flags("odd ` quote"), "odd ` quote");
+    }
+}

@@ -6,8 +6,14 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use predicates::prelude::*;
 
-const NET1: &str = "data/insilico_size100_1_multifactorial.tsv";
-const GOLD1: &str = "data/insilico_size100_1_goldstandard.tsv";
+const NET1: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../data/insilico_size100_1_multifactorial.tsv"
+);
+const GOLD1: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../data/insilico_size100_1_goldstandard.tsv"
+);
 
 fn grn() -> Command {
     Command::cargo_bin("grn").unwrap()
@@ -277,25 +283,40 @@ fn a_failed_run_keeps_the_previous_output() {
 /// DREAM5-style one that lists negatives.
 #[test]
 fn eval_agrees_with_the_dream_scorer() {
-    let negatives = "tests/data/gold_with_negatives.tsv";
+    let negatives = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/data/gold_with_negatives.tsv"
+    );
     let cases = [
         (
-            "tests/data/eval_pred_top2000.tsv",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../tests/data/eval_pred_top2000.tsv"
+            ),
             GOLD1,
             [0.6745242558243895, 0.14963413208032725, 11.825284090909092],
         ),
         (
-            "tests/data/eval_pred_top2000.tsv",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../tests/data/eval_pred_top2000.tsv"
+            ),
             negatives,
             [0.6741136363636364, 0.265325014237304, 5.639204545454546],
         ),
         (
-            "tests/data/eval_pred_ties.tsv",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../tests/data/eval_pred_ties.tsv"
+            ),
             GOLD1,
             [0.7071114463744812, 0.12963033979555236, 12.464488636363637],
         ),
         (
-            "tests/data/eval_pred_ties.tsv",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../tests/data/eval_pred_ties.tsv"
+            ),
             negatives,
             [0.7084839015151514, 0.23517514155845012, 5.331611570247934],
         ),
@@ -322,7 +343,15 @@ fn eval_reports_bad_gold_lines() {
     let dir = tempfile::tempdir().unwrap();
     let gold = write(dir.path(), "gold.tsv", "A\tB\t1\nB\tC\n");
     grn()
-        .args(["eval", "-p", "tests/data/eval_pred_ties.tsv", "-g"])
+        .args([
+            "eval",
+            "-p",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../tests/data/eval_pred_ties.tsv"
+            ),
+            "-g",
+        ])
         .arg(&gold)
         .assert()
         .failure()
@@ -334,7 +363,10 @@ fn a_reader_that_stops_early_is_not_an_error() {
     // `grn eval ... | head -1`: the pipe closes before the report is written. The
     // reader is dropped before the process has read its inputs, so every write
     // meets a closed pipe.
-    let pred = "tests/data/eval_pred_top2000.tsv";
+    let pred = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/data/eval_pred_top2000.tsv"
+    );
     let runs: [&[&str]; 2] = [&["eval", "-g", GOLD1, "-p", pred], &["stats", "-n", pred]];
     for args in runs {
         let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("grn"))

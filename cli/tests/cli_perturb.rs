@@ -318,8 +318,15 @@ fn output_does_not_depend_on_threads() {
     // DREAM4 network 1 with its gold standard as the network, forest models (the
     // randomised part) and a screen with pairs.
     let dir = tempfile::tempdir().unwrap();
-    let expr = "data/insilico_size100_1_multifactorial.tsv";
-    let gold = std::fs::read_to_string("data/insilico_size100_1_goldstandard.tsv").unwrap();
+    let expr = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../data/insilico_size100_1_multifactorial.tsv"
+    );
+    let gold = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../data/insilico_size100_1_goldstandard.tsv"
+    ))
+    .unwrap();
     let net = dir.path().join("net.tsv");
     let mut text = String::from("regulator\ttarget\tscore\n");
     for line in gold.lines() {

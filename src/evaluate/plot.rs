@@ -14,7 +14,7 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use crate::evaluate::{Curves, Metrics};
+use super::{Curves, Metrics};
 use crate::files::{self, FileError};
 
 /// One prediction to draw.

@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 
 use grn::expression::{self, ExpressionMatrix, Regulators};
-use grn::network::{Cut, EdgeTable, GeneNetwork};
+use grn::network::{self, Cut};
 use grn::perturb::screen::save_ranking;
 use grn::perturb::{
     Alpha, Baseline, ForestModelParams, ModelKind, ModelParams, Perturbation, Predictor,
@@ -59,8 +59,8 @@ impl FromStr for AlphaArg {
 struct ModelArgs {
     #[command(flatten)]
     input: ExpressionArgs,
-    /// Network: a `grn infer` edge list (regulator, target, score[, sign]) or any
-    /// `regulator target score` TSV.
+    /// Network: a `grn infer` edge list (regulator, target, score[, sign]), any
+    /// `regulator target score` TSV, GraphML or SIF (no scores: every edge 1.0).
     #[arg(long, short = 'n', value_name = "FILE")]
     network: PathBuf,
     /// Response model of each target on its regulators.
@@ -123,19 +123,21 @@ impl ModelArgs {
     ) -> Result<Loaded> {
         let (matrix, regulators) = self.input.load()?;
         check(&matrix)?;
-        let table = EdgeTable::read_tsv(&self.network)
-            .with_context(|| format!("cannot read the network {}", self.network.display()))?;
         let tfs: Option<Vec<String>> = match &regulators {
             Regulators::All => None,
             Regulators::Only(idx) => Some(idx.iter().map(|&i| matrix.genes()[i].clone()).collect()),
         };
-        let cut = Cut {
-            per_target: Some(self.per_target),
-            tf_only: tfs.is_some(),
-            ..Cut::default()
+        let options = network::ReadOptions {
+            format: None,
+            cut: Cut {
+                per_target: Some(self.per_target),
+                tf_only: tfs.is_some(),
+                ..Cut::default()
+            },
+            tfs,
         };
-        let network = GeneNetwork::from_table(&table, &cut, tfs.as_deref())
-            .with_context(|| format!("{}", self.network.display()))?;
+        let network = network::read(&self.network, &options)
+            .with_context(|| format!("cannot read the network {}", self.network.display()))?;
         let kind = match self.model {
             ModelChoice::Linear => ModelKind::Linear(self.alpha.0),
             ModelChoice::Forest => {

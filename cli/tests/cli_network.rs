@@ -13,7 +13,11 @@ fn grn() -> Command {
 /// gold standard's true edges scored high and the others low, with scores perturbed
 /// deterministically so ranks mix.
 fn prediction(dir: &Path) -> PathBuf {
-    let gold = std::fs::read_to_string("data/insilico_size100_1_goldstandard.tsv").unwrap();
+    let gold = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../data/insilico_size100_1_goldstandard.tsv"
+    ))
+    .unwrap();
     let truth: std::collections::HashSet<(String, String)> = gold
         .lines()
         .map(|l| {
@@ -95,7 +99,14 @@ fn export_picks_format_from_extension_and_applies_cuts() {
         .arg(&gz)
         .assert()
         .success();
-    let back = grn::export::read_network(&gz, Some(grn::export::Format::GraphMl)).unwrap();
+    let back = grn::network::read(
+        &gz,
+        &grn::network::ReadOptions {
+            format: Some(grn::network::Format::GraphMl),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert_eq!(back.n_regulations(), 10);
 }
 
@@ -244,7 +255,10 @@ fn stats_table_and_json() {
 fn eval_plots_curves_and_keeps_single_output() {
     let dir = tempfile::tempdir().unwrap();
     let pred = prediction(dir.path());
-    let gold = "data/insilico_size100_1_goldstandard.tsv";
+    let gold = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../data/insilico_size100_1_goldstandard.tsv"
+    );
     let single = grn()
         .args(["eval", "-g", gold, "-p"])
         .arg(&pred)

@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use grn::network::{EdgeTable, Sign};
+use grn::network::{self, Sign};
 use grn::simulate::{
     self, Combination, CountModel, CountParams, Dropout, ExperimentParams, KineticParams,
     NetworkSource, SignedNetwork, SimulateParams, Topology, TopologyParams, output,
@@ -159,7 +159,7 @@ pub fn run(args: SimulateArgs, global: &Global) -> Result<()> {
     let started = Instant::now();
     let file_network = match &args.network {
         Some(path) => {
-            let table = EdgeTable::read_tsv(path)?;
+            let table = network::read_edges(path, None)?;
             let net = SignedNetwork::from_edge_table(&table)
                 .with_context(|| format!("cannot simulate {}", path.display()))?;
             let unsigned = net.edges().filter(|e| e.2 == Sign::Unknown).count();
