@@ -36,10 +36,10 @@ use ndarray::{Array2, ArrayView1};
 use crate::files::{self, FileError};
 
 mod cells;
-pub(crate) mod h5ad;
+pub mod h5ad;
 mod hdf5;
 mod loom;
-pub(crate) mod tenx;
+pub mod tenx;
 
 /// Fewest samples a matrix may have: with two, every gene pair is perfectly
 /// (anti-)correlated and no method can tell regulators apart.

@@ -329,13 +329,14 @@ fn decode_categories(
         .collect()
 }
 
-/// Writes counts (cells x genes, one row per cell) as an `.h5ad` file with a CSR
-/// `X`, as anndata >= 0.8 writes one, so scanpy and this reader open it.
-pub(crate) fn write(
+/// Writes counts (cells x genes, one row per cell) as an `.h5ad` file with a
+/// `float32` CSR `X`, as anndata >= 0.8 writes one, so scanpy and this reader open
+/// it.
+pub fn write_counts(
     path: &Path,
     genes: &[String],
     cells: &[String],
-    rows: &[Vec<f64>],
+    rows: &[Vec<u32>],
 ) -> Result<(), crate::files::FileError> {
     use hdf5_pure::{AttrValue, FileBuilder};
     let mut b = FileBuilder::new();
@@ -353,7 +354,7 @@ pub(crate) fn write(
     let mut indptr = vec![0i64];
     for row in rows {
         for (g, &v) in row.iter().enumerate() {
-            if v != 0.0 {
+            if v != 0 {
                 data.push(v as f32);
                 indices.push(g as i32);
             }

@@ -35,6 +35,9 @@ use super::hdf5::{H5, Kind};
 use super::{ExpressionError, Loaded, ReadOptions};
 use crate::files::{self, FileError};
 
+/// The files [`write_counts_mtx`] writes.
+pub const MTX_FILES: [&str; 3] = ["matrix.mtx.gz", "features.tsv.gz", "barcodes.tsv.gz"];
+
 /// The feature type scanpy keeps with `gex_only`.
 const GENE_EXPRESSION: &str = "Gene Expression";
 
@@ -470,24 +473,19 @@ pub(crate) fn read_h5(h5: &H5, options: &ReadOptions) -> Result<Loaded, Expressi
 }
 
 /// Writes counts (one row per cell) as a Cell Ranger 3 Matrix Market directory:
-/// gzipped `matrix.mtx.gz` (genes x cells, integer when every value is), and
-/// `features.tsv.gz`, `barcodes.tsv.gz`, which scanpy's `read_10x_mtx` opens.
-/// Returns the file names written.
-pub(crate) fn write_mtx(
+/// gzipped `matrix.mtx.gz` (genes x cells, integer), `features.tsv.gz` (gene names
+/// as ids and symbols) and `barcodes.tsv.gz`, which scanpy's `read_10x_mtx` opens.
+/// Returns the files written.
+pub fn write_counts_mtx(
     dir: &Path,
     genes: &[String],
     cells: &[String],
-    rows: &[Vec<f64>],
-) -> Result<Vec<&'static str>, FileError> {
+    rows: &[Vec<u32>],
+) -> Result<Vec<PathBuf>, FileError> {
     std::fs::create_dir_all(dir).map_err(|e| FileError::new(dir, e))?;
-    let integer = rows.iter().flatten().all(|v| v.fract() == 0.0);
-    let nnz = rows.iter().flatten().filter(|&&v| v != 0.0).count();
+    let nnz = rows.iter().flatten().filter(|&&v| v != 0).count();
     files::write_atomic(&dir.join("matrix.mtx.gz"), |w| {
-        writeln!(
-            w,
-            "%%MatrixMarket matrix coordinate {} general",
-            if integer { "integer" } else { "real" }
-        )?;
+        writeln!(w, "%%MatrixMarket matrix coordinate integer general")?;
         writeln!(
             w,
             "%metadata_json: {{\"software_version\": \"grn-{}\"}}",
@@ -496,7 +494,7 @@ pub(crate) fn write_mtx(
         writeln!(w, "{} {} {nnz}", genes.len(), cells.len())?;
         for (c, row) in rows.iter().enumerate() {
             for (g, &v) in row.iter().enumerate() {
-                if v != 0.0 {
+                if v != 0 {
                     writeln!(w, "{} {} {v}", g + 1, c + 1)?;
                 }
             }
@@ -515,5 +513,5 @@ pub(crate) fn write_mtx(
         }
         Ok(())
     })?;
-    Ok(vec!["matrix.mtx.gz", "features.tsv.gz", "barcodes.tsv.gz"])
+    Ok(MTX_FILES.iter().map(|f| dir.join(f)).collect())
 }
