@@ -55,9 +55,49 @@ pub(crate) fn is_hdf5(path: &Path) -> bool {
         && head == MAGIC
 }
 
+/// The end-of-file address the superblock records (relative to the base address),
+/// or `None` when the superblock is not one this check knows.
+fn recorded_end(head: &[u8]) -> Option<u64> {
+    let version = *head.get(8)?;
+    let (offset_size, eof_at) = match version {
+        0 => (*head.get(13)? as usize, 24 + 2 * *head.get(13)? as usize),
+        1 => (*head.get(13)? as usize, 28 + 2 * *head.get(13)? as usize),
+        2 | 3 => (*head.get(9)? as usize, 12 + 2 * *head.get(9)? as usize),
+        _ => return None,
+    };
+    if offset_size != 8 {
+        return None;
+    }
+    let bytes = head.get(eof_at..eof_at + 8)?;
+    Some(u64::from_le_bytes(bytes.try_into().ok()?))
+}
+
 impl H5 {
     /// Opens `path`; a truncated or damaged file is an error naming it.
     pub(crate) fn open(path: &Path) -> Result<H5, ExpressionError> {
+        // A cut-off file can still parse when the lost tail holds nothing this
+        // read touches; the superblock's end-of-file address says it is incomplete.
+        let mut head = Vec::with_capacity(64);
+        let length = std::fs::File::open(path)
+            .and_then(|f| {
+                let length = f.metadata()?.len();
+                std::io::Read::read_to_end(&mut std::io::Read::take(f, 64), &mut head)?;
+                Ok(length)
+            })
+            .map_err(|e| super::FileError::new(path, e))?;
+        if let Some(end) = recorded_end(&head)
+            && end > length
+        {
+            return Err(ExpressionError::at(
+                path,
+                None,
+                None,
+                format!(
+                    "the file is truncated: its HDF5 superblock records {end} bytes but \
+                     it has {length} (an interrupted copy or download?)"
+                ),
+            ));
+        }
         let file = File::open_streaming(path).map_err(|e| {
             ExpressionError::at(
                 path,
