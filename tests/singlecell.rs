@@ -375,14 +375,17 @@ fn csr(b: &mut hdf5_pure::FileBuilder, data: &[f32], indices: &[i32], indptr: &[
     b.add_group(x.finish());
 }
 
+const CELLS: [&str; 3] = ["c1", "c2", "c3"];
+
+type Build = Box<dyn FnOnce(&mut hdf5_pure::FileBuilder)>;
+
 #[test]
 fn bad_anndata_contents_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let cells = ["c1", "c2", "c3"];
     let good = |b: &mut hdf5_pure::FileBuilder| {
         csr(b, &[1.0, 2.0, 3.0, 4.0], &[0, 1, 1, 0], &[0, 2, 3, 4]);
-        frame(b, "obs", &cells);
+        frame(b, "obs", &CELLS);
         frame(b, "var", &["g1", "g2"]);
     };
     let ok = h5ad_with(d, "ok.h5ad", good);
@@ -392,12 +395,12 @@ fn bad_anndata_contents_are_clear_errors() {
     assert_eq!(m.gene(0).to_vec(), vec![1.0, 0.0, 4.0]);
     assert_eq!(m.gene(1).to_vec(), vec![2.0, 3.0, 0.0]);
 
-    let cases: Vec<(&str, Box<dyn FnOnce(&mut hdf5_pure::FileBuilder)>, &str)> = vec![
+    let cases: Vec<(&str, Build, &str)> = vec![
         (
             "no_var",
             Box::new(|b| {
                 csr(b, &[1.0, 2.0, 3.0, 4.0], &[0, 1, 1, 0], &[0, 2, 3, 4]);
-                frame(b, "obs", &cells);
+                frame(b, "obs", &CELLS);
             }),
             "var: does not exist",
         ),
@@ -405,7 +408,7 @@ fn bad_anndata_contents_are_clear_errors() {
             "nan",
             Box::new(|b| {
                 csr(b, &[1.0, f32::NAN, 3.0, 4.0], &[0, 1, 1, 0], &[0, 2, 3, 4]);
-                frame(b, "obs", &cells);
+                frame(b, "obs", &CELLS);
                 frame(b, "var", &["g1", "g2"]);
             }),
             "X/data: element 1 is NaN",
@@ -414,7 +417,7 @@ fn bad_anndata_contents_are_clear_errors() {
             "index_out_of_range",
             Box::new(|b| {
                 csr(b, &[1.0, 2.0, 3.0, 4.0], &[0, 1, 2, 0], &[0, 2, 3, 4]);
-                frame(b, "obs", &cells);
+                frame(b, "obs", &CELLS);
                 frame(b, "var", &["g1", "g2"]);
             }),
             "X/indices: entry 2 is 2, outside 0..2",
@@ -423,7 +426,7 @@ fn bad_anndata_contents_are_clear_errors() {
             "bad_indptr",
             Box::new(|b| {
                 csr(b, &[1.0, 2.0, 3.0, 4.0], &[0, 1, 1, 0], &[0, 3, 2, 4]);
-                frame(b, "obs", &cells);
+                frame(b, "obs", &CELLS);
                 frame(b, "var", &["g1", "g2"]);
             }),
             "X/indptr: is not a valid pointer array",
@@ -442,7 +445,7 @@ fn bad_anndata_contents_are_clear_errors() {
                 x.create_dataset("indices").with_i32_data(&[0, 1, 1, 0]);
                 x.create_dataset("indptr").with_i64_data(&[0, 2, 3, 4]);
                 b.add_group(x.finish());
-                frame(b, "obs", &cells);
+                frame(b, "obs", &CELLS);
                 frame(b, "var", &["g1", "g2"]);
             }),
             "X/data: holds",
@@ -462,7 +465,7 @@ fn bad_anndata_contents_are_clear_errors() {
                     .with_f32_data(&[0.0, 1.0, 1.0, 0.0]);
                 x.create_dataset("indptr").with_i64_data(&[0, 2, 3, 4]);
                 b.add_group(x.finish());
-                frame(b, "obs", &cells);
+                frame(b, "obs", &CELLS);
                 frame(b, "var", &["g1", "g2"]);
             }),
             "X/indices: holds floats, expected integers",
@@ -471,7 +474,7 @@ fn bad_anndata_contents_are_clear_errors() {
             "wrong_shape",
             Box::new(|b| {
                 csr(b, &[1.0, 2.0, 3.0, 4.0], &[0, 1, 1, 0], &[0, 2, 3, 4]);
-                frame(b, "obs", &cells);
+                frame(b, "obs", &CELLS);
                 frame(b, "var", &["g1", "g2", "g3"]);
             }),
             "X: has shape [3, 2], expected [3, 3]",
@@ -482,7 +485,7 @@ fn bad_anndata_contents_are_clear_errors() {
                 b.create_dataset("X")
                     .with_f64_data(&[1.0, 2.0, 3.0, f64::INFINITY, 5.0, 6.0])
                     .with_shape(&[3, 2]);
-                frame(b, "obs", &cells);
+                frame(b, "obs", &CELLS);
                 frame(b, "var", &["g1", "g2"]);
             }),
             "X: element 3 is inf",

@@ -108,7 +108,7 @@ pub(crate) fn select_cells(
                 ),
             ));
         }
-        if !values.iter().any(|v| *v == filter.value) {
+        if !values.contains(&filter.value) {
             let mut seen: Vec<String> = values
                 .iter()
                 .cloned()
@@ -141,6 +141,9 @@ pub(crate) fn select_cells(
     })
 }
 
+/// Calls its argument with `(gene, cell, value)` for every stored entry.
+pub(crate) type Entries<'a> = &'a dyn Fn(&mut dyn FnMut(usize, usize, f32));
+
 /// Builds the genes x selected-cells matrix from sparse entries, keeping only the
 /// genes detected (non-zero) in at least `min_cells` selected cells.
 ///
@@ -152,7 +155,7 @@ pub(crate) fn assemble_sparse(
     n_genes: usize,
     cells: &Selection,
     min_cells: usize,
-    entries: &dyn Fn(&mut dyn FnMut(usize, usize, f32)),
+    entries: Entries<'_>,
 ) -> (Array2<f32>, Vec<usize>) {
     let mut detected = vec![0usize; n_genes];
     entries(&mut |g, c, v| {
