@@ -35,6 +35,12 @@ use ndarray::{Array2, ArrayView1};
 
 use crate::files::{self, FileError, ParseError};
 
+mod cells;
+pub mod h5ad;
+mod hdf5;
+mod loom;
+pub mod tenx;
+
 /// Fewest samples a matrix may have: with two, every gene pair is perfectly
 /// (anti-)correlated and no method can tell regulators apart.
 pub const MIN_SAMPLES: usize = 3;
@@ -308,6 +314,45 @@ pub struct ReadOptions {
     pub delimiter: Option<u8>,
     /// Transformation of the values (none by default).
     pub normalize: Normalization,
+    /// Single-cell files: read this layer (`.h5ad` `layers/NAME`, loom
+    /// `layers/NAME`) instead of the main matrix.
+    pub layer: Option<String>,
+    /// `.h5ad`: read `raw/X`, with the gene names of `raw/var`.
+    pub use_raw: bool,
+    /// Single-cell files: the gene annotation column that names the genes (`.h5ad`
+    /// `var` column, 10x `gene_symbols` or `gene_ids`, loom row attribute); `None`
+    /// takes the format's default (`var` index, symbols, `Gene`).
+    pub var_names: Option<String>,
+    /// Single-cell files: read only these cells (by name), in file order.
+    pub cells: Option<Vec<String>>,
+    /// Single-cell files: read only the cells whose annotation `column` is `value`.
+    pub obs: Option<ObsFilter>,
+    /// Single-cell files: drop genes detected (non-zero) in fewer than this many
+    /// of the selected cells, as scanpy's `filter_genes(min_cells=N)`; 0 keeps all.
+    pub min_cells: usize,
+}
+
+/// Selects cells by one annotation (`--obs cell_type=B`): one network per cell type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObsFilter {
+    /// The `obs` column (`.h5ad`) or column attribute (loom).
+    pub column: String,
+    /// The value the cells must have, compared as text (category labels as shown).
+    pub value: String,
+}
+
+impl std::str::FromStr for ObsFilter {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.split_once('=') {
+            Some((c, v)) if !c.is_empty() => Ok(ObsFilter {
+                column: c.to_string(),
+                value: v.to_string(),
+            }),
+            _ => Err(format!("expected COLUMN=VALUE, found {s:?}")),
+        }
+    }
 }
 
 /// A matrix as read, with the genes that were dropped for having zero variance.
@@ -317,11 +362,90 @@ pub struct Loaded {
     pub matrix: ExpressionMatrix,
     /// Names of genes removed because all their values were equal.
     pub dropped_constant: Vec<String>,
+    /// What the reader changed or left out that the user should hear about
+    /// (renamed duplicate genes, skipped features, unknown cells), for the caller
+    /// to show.
+    pub warnings: Vec<String>,
+}
+
+/// The single-cell formats, by content: HDF5 files by the groups they hold.
+fn read_single_cell(path: &Path, options: &ReadOptions) -> Result<Option<Loaded>, ExpressionError> {
+    let mtx_dir = if path.is_dir() {
+        Some(path.to_path_buf())
+    } else {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        (name == "matrix.mtx" || name == "matrix.mtx.gz")
+            .then(|| path.parent().unwrap_or(Path::new(".")).to_path_buf())
+    };
+    let hdf5 = mtx_dir.is_none() && hdf5::is_hdf5(path);
+    let single_cell_option = options.layer.is_some()
+        || options.use_raw
+        || options.var_names.is_some()
+        || options.cells.is_some()
+        || options.obs.is_some()
+        || options.min_cells > 0;
+    if mtx_dir.is_none() && !hdf5 {
+        if single_cell_option {
+            return Err(ExpressionError::at(
+                path,
+                None,
+                None,
+                "--layer, --raw, --var-names, --cells, --obs and --min-cells apply to \
+                 single-cell inputs (.h5ad, 10x, loom), not to text matrices"
+                    .into(),
+            ));
+        }
+        return Ok(None);
+    }
+    if options.genes_in_rows || options.delimiter.is_some() {
+        return Err(ExpressionError::at(
+            path,
+            None,
+            None,
+            "--genes-in-rows and --delimiter apply to text matrices; single-cell \
+             formats fix their own orientation"
+                .into(),
+        ));
+    }
+    if let Some(dir) = mtx_dir {
+        if !tenx::is_mtx_dir(&dir) {
+            return Err(ExpressionError::at(
+                &dir,
+                None,
+                None,
+                "is a directory without matrix.mtx[.gz]; expected a 10x Matrix Market \
+                 directory (matrix.mtx, features.tsv or genes.tsv, barcodes.tsv)"
+                    .into(),
+            ));
+        }
+        return tenx::read_mtx_dir(&dir, options).map(Some);
+    }
+    let h5 = hdf5::H5::open(path)?;
+    let is = |name: &str| h5.kind(name);
+    let loaded = if is("matrix")? == Some(hdf5::Kind::Dataset) && is("row_attrs")?.is_some() {
+        loom::read(&h5, options)?
+    } else if is("X")?.is_some() {
+        h5ad::read(&h5, options)?
+    } else if is("matrix")? == Some(hdf5::Kind::Group)
+        || files::logical_extension(path).as_deref() == Some("h5")
+    {
+        tenx::read_h5(&h5, options)?
+    } else {
+        return Err(h5.err(
+            "/",
+            "is HDF5 but neither AnnData (.h5ad: X, obs, var), 10x (matrix group) nor \
+             loom (matrix, row_attrs, col_attrs)",
+        ));
+    };
+    Ok(Some(loaded))
 }
 
 /// Reads an expression matrix. See the module documentation for the layouts
 /// accepted.
 pub fn read(path: &Path, options: &ReadOptions) -> Result<Loaded, ExpressionError> {
+    if let Some(loaded) = read_single_cell(path, options)? {
+        return Ok(loaded);
+    }
     let delimiter = match options.delimiter {
         Some(d) => d,
         None => detect_delimiter(path)?,
@@ -502,6 +626,7 @@ pub fn read(path: &Path, options: &ReadOptions) -> Result<Loaded, ExpressionErro
     Ok(Loaded {
         matrix,
         dropped_constant,
+        warnings: Vec::new(),
     })
 }
 
@@ -659,6 +784,12 @@ fn detect_delimiter(path: &Path) -> Result<u8, ExpressionError> {
 /// Reads a list of gene names, one per line (first field of tab/comma separated
 /// lines; blank lines and `#` comments ignored; quotes stripped; duplicates kept once).
 pub fn read_gene_list(path: &Path) -> Result<Vec<String>, ExpressionError> {
+    read_name_list(path, "gene")
+}
+
+/// Reads a list of names (genes, cells), one per line, as [`read_gene_list`]
+/// does; `what` names them in the error for an empty list.
+pub fn read_name_list(path: &Path, what: &str) -> Result<Vec<String>, ExpressionError> {
     let text = files::read_to_string(path)?;
     let mut seen = std::collections::HashSet::new();
     let mut names = Vec::new();
@@ -682,7 +813,7 @@ pub fn read_gene_list(path: &Path) -> Result<Vec<String>, ExpressionError> {
             path,
             None,
             None,
-            "the gene list is empty; expected one gene name per line".into(),
+            format!("the {what} list is empty; expected one {what} name per line"),
         ));
     }
     Ok(names)

@@ -9,6 +9,8 @@
 //! | `timeseries.tsv` | time-series points, a first column `s<series>_t<minute>` then genes |
 //! | `singlecell.tsv` | stochastic snapshots, cells x genes, first column the cell id |
 //! | `counts.tsv` | the count layer of the snapshots, cells x genes |
+//! | `counts.h5ad` | the same counts as AnnData (CSR `X`), for scanpy and single-cell runs |
+//! | `counts_10x/` | the same counts as a 10x Matrix Market directory (`matrix.mtx.gz`, `features.tsv.gz`, `barcodes.tsv.gz`) |
 //! | `unconverged.tsv` | experiment, sample, gene, residual of every steady state not reached |
 //! | `model.json` | every kinetic parameter ([`ModelSpec`](super::ModelSpec)) |
 //! | `params.json` | the settings and seed that reproduce the run ([`SimulateParams`]) |
@@ -29,7 +31,7 @@ use super::topology::SignedNetwork;
 use super::{SimulateError, SimulateParams};
 
 /// Every file name this module may write.
-pub const FILES: [&str; 13] = [
+pub const FILES: [&str; 17] = [
     "gold.tsv",
     "wildtype.tsv",
     "expression.tsv",
@@ -39,6 +41,10 @@ pub const FILES: [&str; 13] = [
     "timeseries.tsv",
     "singlecell.tsv",
     "counts.tsv",
+    "counts.h5ad",
+    "counts_10x/matrix.mtx.gz",
+    "counts_10x/features.tsv.gz",
+    "counts_10x/barcodes.tsv.gz",
     "unconverged.tsv",
     "model.json",
     "params.json",
@@ -57,6 +63,7 @@ pub fn write_dir(
     std::fs::create_dir_all(dir).map_err(|e| files::FileError::new(dir, e))?;
     let genes = model.gene_names();
     let mut written = Vec::new();
+    let mut single_cell_files = Vec::new();
     let mut put = |name: &str,
                    write: &dyn Fn(&mut dyn Write) -> io::Result<()>|
      -> Result<(), SimulateError> {
@@ -116,6 +123,15 @@ pub fn write_dir(
                 }
                 Ok(())
             })?;
+            let h5ad = dir.join("counts.h5ad");
+            crate::expression::h5ad::write_counts(&h5ad, &genes, &s.names, counts)?;
+            single_cell_files.push(h5ad);
+            single_cell_files.extend(crate::expression::tenx::write_counts_mtx(
+                &dir.join("counts_10x"),
+                &genes,
+                &s.names,
+                counts,
+            )?);
         }
     }
     if !simulation.unconverged.is_empty() {
@@ -141,6 +157,7 @@ pub fn write_dir(
         w.write_all(json.as_bytes())?;
         writeln!(w)
     })?;
+    written.extend(single_cell_files);
 
     for name in FILES {
         let path = dir.join(name);

@@ -80,9 +80,31 @@ pub fn run(cli: Cli) -> Result<()> {
 #[derive(Debug, Args, Clone)]
 pub struct ExpressionArgs {
     /// Expression matrix: TSV or CSV, optionally gzipped; samples x genes with a header
-    /// row of gene names (first column of sample ids optional).
+    /// row of gene names (first column of sample ids optional). Single-cell inputs
+    /// are recognised by content: AnnData .h5ad, a 10x Matrix Market directory or
+    /// .h5 file, loom.
     #[arg(long, short = 'e', value_name = "FILE")]
     expr: PathBuf,
+    /// Single-cell: read this layer (.h5ad or loom layers/NAME) instead of X.
+    #[arg(long, value_name = "NAME")]
+    layer: Option<String>,
+    /// .h5ad: read raw/X with the gene names of raw/var.
+    #[arg(long)]
+    raw: bool,
+    /// Single-cell: the gene annotation that names genes (.h5ad var column such as
+    /// gene_symbols; 10x gene_symbols or gene_ids; loom row attribute).
+    #[arg(long, value_name = "COLUMN")]
+    var_names: Option<String>,
+    /// Single-cell: read only the cells listed in FILE (one barcode per line).
+    #[arg(long, value_name = "FILE")]
+    cells: Option<PathBuf>,
+    /// Single-cell: read only cells whose obs column (loom column attribute) has
+    /// this value, e.g. --obs cell_type=B: one network per cell type.
+    #[arg(long, value_name = "COLUMN=VALUE")]
+    obs: Option<expression::ObsFilter>,
+    /// Single-cell: drop genes detected in fewer than N of the selected cells.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    min_cells: usize,
     /// The matrix is genes x samples (rows are genes), as R and Seurat write it.
     #[arg(long)]
     genes_in_rows: bool,
@@ -116,8 +138,20 @@ impl ExpressionArgs {
             genes_in_rows: self.genes_in_rows,
             delimiter: self.delimiter,
             normalize: self.normalize,
+            layer: self.layer.clone(),
+            use_raw: self.raw,
+            var_names: self.var_names.clone(),
+            cells: match &self.cells {
+                Some(path) => Some(expression::read_name_list(path, "cell")?),
+                None => None,
+            },
+            obs: self.obs.clone(),
+            min_cells: self.min_cells,
         };
         let loaded = expression::read(&self.expr, &options)?;
+        for w in &loaded.warnings {
+            warn(w);
+        }
         if !loaded.dropped_constant.is_empty() {
             warn(&format!(
                 "dropped {} gene(s) with zero variance, which cannot be scored ({})",
