@@ -869,7 +869,7 @@ fn perturb(
     let (params, propagation) = model_params(&options)?;
     let (regs, _) = regulators(matrix, tfs)?;
     let progress = progress(logger);
-    let result = py.detach(|| {
+    py.detach(|| {
         in_pool(threads, || -> PyResult<_> {
             let mut warnings = Vec::new();
             let model = fit_model(
@@ -926,8 +926,7 @@ fn perturb(
                 .collect();
             Ok((rows, warnings))
         })
-    })?;
-    result
+    })?
 }
 
 type HitRow = (
@@ -975,7 +974,7 @@ fn screen(
         ..ScreenParams::default()
     };
     let progress = progress(logger);
-    let result = py.detach(|| {
+    py.detach(|| {
         in_pool(threads, || -> PyResult<_> {
             let mut warnings = Vec::new();
             let model = fit_model(
@@ -1087,8 +1086,7 @@ fn screen(
                 .collect();
             Ok((rows, warnings))
         })
-    })?;
-    result
+    })?
 }
 
 /// Reads a gene list file as `--tfs` and `--candidates` do.
