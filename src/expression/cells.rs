@@ -244,7 +244,7 @@ pub(crate) fn finish(
     let at = |m: String| ExpressionError::at(path, None, None, m);
     if let Some(i) = genes.iter().position(String::is_empty) {
         return Err(at(format!(
-            "gene {} has an empty name; choose another --var-names column",
+            "gene {} has an empty name; choose another `var_names` column",
             i + 1
         )));
     }
@@ -252,7 +252,7 @@ pub(crate) fn finish(
     let dropped_rare = genes.len() - kept.len();
     if dropped_rare > 0 {
         warnings.push(format!(
-            "dropped {dropped_rare} gene(s) detected in fewer than {} cells (--min-cells)",
+            "dropped {dropped_rare} gene(s) detected in fewer than {} cells (`min_cells`)",
             options.min_cells
         ));
     }

@@ -40,7 +40,10 @@ pub(crate) fn read(h5: &H5, options: &ReadOptions) -> Result<Loaded, ExpressionE
     let mut warnings = Vec::new();
     let (x, var) = match (&options.layer, options.use_raw) {
         (Some(_), true) => {
-            return Err(h5.err("/", "--layer and --raw both choose the matrix; give one"));
+            return Err(h5.err(
+                "/",
+                "`layer` and `use_raw` both choose the matrix; give one",
+            ));
         }
         (Some(layer), false) => {
             let name = format!("layers/{layer}");

@@ -27,7 +27,10 @@ use super::{ExpressionError, Loaded, ReadOptions};
 /// Reads a loom file.
 pub(crate) fn read(h5: &H5, options: &ReadOptions) -> Result<Loaded, ExpressionError> {
     if options.use_raw {
-        return Err(h5.err("/", "loom files keep no raw matrix; --raw applies to .h5ad"));
+        return Err(h5.err(
+            "/",
+            "loom files keep no raw matrix; `use_raw` applies to .h5ad",
+        ));
     }
     let matrix = match &options.layer {
         Some(l) => format!("layers/{l}"),

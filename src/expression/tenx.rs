@@ -61,8 +61,8 @@ fn no_annotations(path: &Path) -> impl Fn(&str) -> Result<Vec<String>, Expressio
             path,
             None,
             None,
-            "10x matrices carry no cell annotations, so --obs cannot select cells; \
-             list the barcodes to keep in a file and pass it with --cells"
+            "10x matrices carry no cell annotations, so `obs` cannot select cells; \
+             list the barcodes to keep in a file and pass it as `cells`"
                 .into(),
         ))
     }
@@ -92,7 +92,7 @@ impl Features {
                     None,
                     None,
                     format!(
-                        "--var-names {other:?} is not a 10x gene name column; use \
+                        "`var_names` {other:?} is not a 10x gene name column; use \
                          gene_symbols (the default) or gene_ids"
                     ),
                 ));

@@ -88,8 +88,8 @@ pub struct ExpressionArgs {
     /// Single-cell: read this layer (.h5ad or loom layers/NAME) instead of X.
     #[arg(long, value_name = "NAME")]
     layer: Option<String>,
-    /// .h5ad: read raw/X with the gene names of raw/var.
-    #[arg(long)]
+    /// .h5ad: read raw/X with the gene names of raw/var (scanpy's `use_raw`).
+    #[arg(long = "use-raw", visible_alias = "raw")]
     raw: bool,
     /// Single-cell: the gene annotation that names genes (.h5ad var column such as
     /// gene_symbols; 10x gene_symbols or gene_ids; loom row attribute).
