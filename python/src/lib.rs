@@ -24,7 +24,7 @@ use pyo3::types::PyDict;
 use grn::expression::{
     self, ExpressionMatrix, MIN_SAMPLES, Normalization, ReadOptions, Regulators,
 };
-use grn::infer::{InferParams, Method};
+use grn::infer::{InferParams, Method, SingleMethod, TreeMethod};
 use grn::mutual_info::aracne::AracneParams;
 use grn::mutual_info::correlation::spearman_signs;
 use grn::mutual_info::{Estimator, MiParams};
@@ -33,7 +33,7 @@ use grn::perturb::{
     Alpha, Baseline, ForestModelParams, ModelKind, ModelParams, Perturbation, Predictor,
     Propagation, PropagationParams, ResponseModel, ScreenParams, Signature, WeightPrior,
 };
-use grn::trees::EnsembleParams;
+use grn::trees::{BoostingParams, EnsembleParams};
 
 /// A library error as the Python exception a Python user expects: a missing file is
 /// `FileNotFoundError`, another I/O failure `OSError`, anything else (bad input or
@@ -300,6 +300,7 @@ impl Expression {
             genes_in_rows,
             delimiter,
             normalize: normalize.parse::<Normalization>().map_err(value_err)?,
+            ..ReadOptions::default()
         };
         let loaded = py
             .detach(|| expression::read(&path, &options))
@@ -425,17 +426,18 @@ fn infer_params(
     members: Option<Vec<String>>,
 ) -> PyResult<InferParams> {
     let aracne = AracneParams::lachmann2016();
-    let members = match members {
-        None => Method::DEFAULT_MEMBERS.to_vec(),
-        Some(m) if m.is_empty() => Method::DEFAULT_MEMBERS.to_vec(),
-        Some(m) => m
-            .iter()
-            .map(|s| s.parse::<Method>())
-            .collect::<Result<_, _>>()
-            .map_err(value_err)?,
+    // As `grn infer --members`: members replace the default ones of a consensus.
+    let method = match (method.parse::<Method>().map_err(value_err)?, members) {
+        (Method::Consensus(_), Some(m)) if !m.is_empty() => Method::Consensus(
+            m.iter()
+                .map(|s| s.parse::<SingleMethod>())
+                .collect::<Result<_, _>>()
+                .map_err(value_err)?,
+        ),
+        (m, _) => m,
     };
     Ok(InferParams {
-        method: method.parse().map_err(value_err)?,
+        method,
         trees,
         seed,
         top,
@@ -454,7 +456,6 @@ fn infer_params(
             bootstraps: bootstraps.unwrap_or(aracne.bootstraps),
             ..AracneParams::default()
         },
-        members,
     })
 }
 
@@ -468,12 +469,13 @@ fn boosting_override(
     let Some(window) = window else {
         return Ok(None);
     };
-    let Some(EnsembleParams::Boosting(mut boosting)) = params.method.tree_ensemble() else {
+    let Method::Trees(TreeMethod::GrnBoost2) = params.method else {
         return Err(value_err(format!(
             "an early-stopping window applies to grnboost2; {} does not boost",
             params.method
         )));
     };
+    let mut boosting = BoostingParams::grnboost2();
     let window = (window > 0).then_some(window);
     if window == boosting.early_stop_window {
         return Ok(None);
@@ -1115,7 +1117,11 @@ fn format_floats(values: PyReadonlyArray1<'_, f64>) -> Vec<String> {
 
 /// Method names in the CLI's order.
 fn method_names() -> Vec<&'static str> {
-    Method::ALL.iter().map(|m| m.name()).collect()
+    SingleMethod::ALL
+        .iter()
+        .map(|m| m.name())
+        .chain([Method::consensus().name()])
+        .collect()
 }
 
 #[pymodule]
