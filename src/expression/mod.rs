@@ -166,8 +166,9 @@ fn read_single_cell(path: &Path, options: &ReadOptions) -> Result<Option<Loaded>
                 &dir,
                 None,
                 None,
-                "is a directory without matrix.mtx[.gz]; expected a 10x Matrix Market \
-                 directory (matrix.mtx, features.tsv or genes.tsv, barcodes.tsv)"
+                "is a directory, not a file, and without matrix.mtx[.gz] it is not a 10x \
+                 Matrix Market directory (matrix.mtx, features.tsv or genes.tsv, \
+                 barcodes.tsv)"
                     .into(),
             ));
         }
