@@ -42,7 +42,13 @@ fn py_err(e: &(dyn Error + 'static)) -> PyErr {
     let message = e.to_string();
     let mut cause: Option<&(dyn Error + 'static)> = Some(e);
     while let Some(c) = cause {
-        if let Some(io) = c.downcast_ref::<std::io::Error>() {
+        // The library's file errors keep the OS error as a field, not as a `source`
+        // (so the CLI does not print the reason twice).
+        let io = c
+            .downcast_ref::<grn::files::FileError>()
+            .map(|f| &f.source)
+            .or_else(|| c.downcast_ref::<std::io::Error>());
+        if let Some(io) = io {
             return if io.kind() == std::io::ErrorKind::NotFound {
                 PyFileNotFoundError::new_err(message)
             } else {

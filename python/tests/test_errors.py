@@ -35,7 +35,7 @@ def test_too_few_samples_and_genes():
 def test_unknown_method_and_bad_parameters(dream_adata):
     with pytest.raises(ValueError, match='unknown method "nope"; expected one of genie3'):
         grn.infer(dream_adata, "nope")
-    with pytest.raises(ValueError, match="--trees applies to forest methods"):
+    with pytest.raises(ValueError, match="`trees` applies to forest methods"):
         grn.infer(dream_adata, "grnboost2", trees=10)
     with pytest.raises(ValueError, match="MI estimator"):
         grn.infer(dream_adata, "clr", mi_estimator="magic")
