@@ -264,21 +264,8 @@ pub(crate) fn finish(
             cells.len()
         )));
     }
-    let mut matrix = ExpressionMatrix::new(genes, cells.names, values).map_err(at)?;
-    matrix.normalize(options.normalize).map_err(at)?;
-    let (matrix, dropped_constant) = matrix.drop_constant_genes();
-    if matrix.n_genes() < 2 {
-        return Err(at(format!(
-            "fewer than 2 genes with varying values ({} constant genes dropped); \
-             nothing to infer",
-            dropped_constant.len()
-        )));
-    }
-    Ok(Loaded {
-        matrix,
-        dropped_constant,
-        warnings,
-    })
+    let matrix = ExpressionMatrix::new(genes, cells.names, values).map_err(&at)?;
+    super::finish(matrix, options.normalize, warnings, at)
 }
 
 /// "a, b, c and 4 more".

@@ -121,6 +121,31 @@ pub struct Loaded {
     pub warnings: Vec<String>,
 }
 
+/// The steps every reader ends with: normalise, drop genes without variance, and
+/// refuse a matrix with fewer than 2 varying genes. `at` turns a message into an
+/// error naming the reader's file (and dataset).
+fn finish(
+    mut matrix: ExpressionMatrix,
+    normalize: Normalization,
+    warnings: Vec<String>,
+    at: impl Fn(String) -> ExpressionError,
+) -> Result<Loaded, ExpressionError> {
+    matrix.normalize(normalize).map_err(&at)?;
+    let (matrix, dropped_constant) = matrix.drop_constant_genes();
+    if matrix.n_genes() < 2 {
+        return Err(at(format!(
+            "fewer than 2 genes with varying values ({} constant genes dropped); \
+             nothing to infer",
+            dropped_constant.len()
+        )));
+    }
+    Ok(Loaded {
+        matrix,
+        dropped_constant,
+        warnings,
+    })
+}
+
 /// The single-cell formats, by content: HDF5 files by the groups they hold.
 fn read_single_cell(path: &Path, options: &ReadOptions) -> Result<Option<Loaded>, ExpressionError> {
     let mtx_dir = if path.is_dir() {

@@ -12,7 +12,54 @@ use crate::files::{self, FileError};
 /// Reads a delimited text matrix (the layouts are described in the module
 /// documentation of [`crate::expression`]).
 pub(super) fn read(path: &Path, options: &ReadOptions) -> Result<Loaded, ExpressionError> {
-    let delimiter = match options.delimiter {
+    let table = parse_table(path, options.delimiter)?;
+    let header_line = table.header_line;
+    let Oriented {
+        genes,
+        samples,
+        values: gene_major,
+        header_skip: skip,
+    } = orient(path, table, options.genes_in_rows)?;
+    check_gene_names(path, header_line, &genes, options.genes_in_rows, skip)?;
+    check_sample_ids(path, &samples)?;
+    if samples.len() < MIN_SAMPLES {
+        return Err(ExpressionError::at(
+            path,
+            None,
+            None,
+            format!(
+                "only {} sample(s); at least {MIN_SAMPLES} are needed to score regulators{}",
+                samples.len(),
+                if options.genes_in_rows {
+                    ""
+                } else {
+                    " (if rows are genes, add `genes_in_rows`)"
+                }
+            ),
+        ));
+    }
+    let at = |m: String| ExpressionError::at(path, None, None, m);
+    let matrix = ExpressionMatrix::new(genes, samples, gene_major).map_err(at)?;
+    super::finish(matrix, options.normalize, Vec::new(), at)
+}
+
+/// A delimited file as parsed: the header and the labelled rows of values, before
+/// orientation.
+struct Table {
+    header_line: u64,
+    header: Vec<String>,
+    // One label per data row (empty when the rows carry no id column).
+    row_labels: Vec<String>,
+    // Row-major values, `n_values` per row.
+    values: Vec<f32>,
+    labelled: bool,
+    n_values: usize,
+}
+
+/// Reads the header and every data row, checking that rows are complete and values
+/// numeric.
+fn parse_table(path: &Path, delimiter: Option<u8>) -> Result<Table, ExpressionError> {
+    let delimiter = match delimiter {
         Some(d) => d,
         None => detect_delimiter(path)?,
     };
@@ -124,12 +171,41 @@ pub(super) fn read(path: &Path, options: &ReadOptions) -> Result<Loaded, Express
             "the file has a header but no data rows".into(),
         ));
     }
+    Ok(Table {
+        header_line,
+        header,
+        row_labels,
+        values,
+        labelled,
+        n_values,
+    })
+}
+
+/// A parsed table turned gene-major.
+struct Oriented {
+    genes: Vec<String>,
+    samples: Vec<String>,
+    values: Array2<f32>,
+    // Leading header fields that label the id column (0 or 1).
+    header_skip: usize,
+}
+
+/// Gene and sample names and the gene-major values of a parsed table.
+fn orient(path: &Path, table: Table, genes_in_rows: bool) -> Result<Oriented, ExpressionError> {
+    let Table {
+        header_line,
+        header,
+        row_labels,
+        values,
+        labelled,
+        n_values,
+    } = table;
     // Column names: the header minus its leading id label when it has one.
     let skip = usize::from(header.len() == n_values + 1);
     let column_names: Vec<String> = header[skip..].to_vec();
     let n_rows = row_labels.len();
 
-    let (genes, samples, gene_major) = if options.genes_in_rows {
+    let (genes, samples, gene_major) = if genes_in_rows {
         if !labelled {
             return Err(ExpressionError::at(
                 path,
@@ -153,46 +229,11 @@ pub(super) fn read(path: &Path, options: &ReadOptions) -> Result<Loaded, Express
             .reversed_axes();
         (column_names, samples, m)
     };
-    check_gene_names(path, header_line, &genes, options.genes_in_rows, skip)?;
-    check_sample_ids(path, &samples)?;
-    if samples.len() < MIN_SAMPLES {
-        return Err(ExpressionError::at(
-            path,
-            None,
-            None,
-            format!(
-                "only {} sample(s); at least {MIN_SAMPLES} are needed to score regulators{}",
-                samples.len(),
-                if options.genes_in_rows {
-                    ""
-                } else {
-                    " (if rows are genes, add `genes_in_rows`)"
-                }
-            ),
-        ));
-    }
-    let mut matrix = ExpressionMatrix::new(genes, samples, gene_major)
-        .map_err(|m| ExpressionError::at(path, None, None, m))?;
-    matrix
-        .normalize(options.normalize)
-        .map_err(|m| ExpressionError::at(path, None, None, m))?;
-    let (matrix, dropped_constant) = matrix.drop_constant_genes();
-    if matrix.n_genes() < 2 {
-        return Err(ExpressionError::at(
-            path,
-            None,
-            None,
-            format!(
-                "fewer than 2 genes with varying values ({} constant genes dropped); \
-                 nothing to infer",
-                dropped_constant.len()
-            ),
-        ));
-    }
-    Ok(Loaded {
-        matrix,
-        dropped_constant,
-        warnings: Vec::new(),
+    Ok(Oriented {
+        genes,
+        samples,
+        values: gene_major,
+        header_skip: skip,
     })
 }
 
