@@ -44,8 +44,13 @@ fn py_err(e: &(dyn Error + 'static)) -> PyErr {
     while let Some(c) = cause {
         // The library's file errors keep the OS error as a field, not as a `source`
         // (so the CLI does not print the reason twice).
-        let io = c
-            .downcast_ref::<grn::files::FileError>()
+        let file = c.downcast_ref::<grn::files::FileError>().or_else(|| match c
+            .downcast_ref::<grn::files::InputError>(
+        ) {
+            Some(grn::files::InputError::File(f)) => Some(f),
+            _ => None,
+        });
+        let io = file
             .map(|f| &f.source)
             .or_else(|| c.downcast_ref::<std::io::Error>());
         if let Some(io) = io {
