@@ -1,6 +1,22 @@
-//! Enums chosen by name on the command line (methods, estimators, topologies,
-//! formats): names match case-insensitively, and an unknown name gets an error that
-//! lists the choices.
+//! Names in messages and enums chosen by name on the command line (methods,
+//! estimators, topologies, formats): names match case-insensitively, and an unknown
+//! name gets an error that lists the choices.
+
+/// A short list of names for a message, as every front end shows them: "a, b, c,
+/// d, e and 4 more".
+pub fn first_few(names: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut s = names
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN {
+        s.push_str(&format!(" and {} more", names.len() - SHOWN));
+    }
+    s
+}
 
 /// The value of `all` whose `name` is `s`, ignoring case; `what` names the kind of
 /// value in the error.

@@ -65,7 +65,6 @@ fn input(valid: &'static str) -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-/// Writes `bytes` and checks that `read` either succeeds or names the file.
 /// Reads a network through the library's one entry point.
 fn read_network(path: &Path, format: Option<Format>) -> Result<GeneNetwork, ReadError> {
     let options = network::ReadOptions {
@@ -75,6 +74,7 @@ fn read_network(path: &Path, format: Option<Format>) -> Result<GeneNetwork, Read
     network::read(path, &options)
 }
 
+/// Writes `bytes` and checks that `read` either succeeds or names the file.
 fn check<T, E: std::fmt::Display>(
     name: &str,
     bytes: &[u8],
@@ -163,5 +163,21 @@ fn the_valid_files_parse() {
     assert_eq!(
         expression::read_gene_list(&write("t.txt", TFS)).unwrap(),
         ["G1", "G2"]
+    );
+}
+
+/// Found by the signature proptest: a signature whose weights are all 0 was refused
+/// without naming the file.
+#[test]
+fn an_all_zero_signature_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("zero.tsv");
+    std::fs::write(&path, "G1\t0\nG2\t0\n").unwrap();
+    let e = Signature::read_names(&path, &genes())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("zero.tsv") && e.contains("non-zero weight"),
+        "{e}"
     );
 }

@@ -28,6 +28,7 @@ use grn::infer::{InferParams, Method, SingleMethod, TreeMethod};
 use grn::mutual_info::aracne::AracneParams;
 use grn::mutual_info::correlation::spearman_signs;
 use grn::mutual_info::{Estimator, MiParams};
+use grn::named::first_few;
 use grn::network::{Cut, EdgeTable, GeneNetwork, Sign};
 use grn::perturb::{
     Alpha, Baseline, ForestModelParams, ModelKind, ModelParams, Perturbation, Predictor,
@@ -726,21 +727,6 @@ fn model_params(o: &ModelOptions) -> PyResult<(ModelParams, PropagationParams)> 
     };
     propagation.validate().map_err(|e| py_err(&e))?;
     Ok((params, propagation))
-}
-
-/// "a, b, c and 4 more", as the CLI lists names in warnings.
-fn first_few(names: &[String]) -> String {
-    const SHOWN: usize = 5;
-    let mut s = names
-        .iter()
-        .take(SHOWN)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(", ");
-    if names.len() > SHOWN {
-        s.push_str(&format!(" and {} more", names.len() - SHOWN));
-    }
-    s
 }
 
 /// A fitted model and the predictor set-up of `grn perturb`/`grn screen`, with the

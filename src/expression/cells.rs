@@ -7,6 +7,8 @@ use std::path::Path;
 
 use ndarray::Array2;
 
+use crate::named::first_few;
+
 use super::{ExpressionError, ExpressionMatrix, Loaded, MIN_SAMPLES, ReadOptions};
 
 /// Which cells of a file are read, in file order.
@@ -266,21 +268,6 @@ pub(crate) fn finish(
     }
     let matrix = ExpressionMatrix::new(genes, cells.names, values).map_err(&at)?;
     super::finish(matrix, options.normalize, warnings, at)
-}
-
-/// "a, b, c and 4 more".
-fn first_few(names: &[String]) -> String {
-    const SHOWN: usize = 5;
-    let mut s = names
-        .iter()
-        .take(SHOWN)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(", ");
-    if names.len() > SHOWN {
-        s.push_str(&format!(" and {} more", names.len() - SHOWN));
-    }
-    s
 }
 
 /// Checks a compressed sparse matrix (CSR or CSC) and calls `f(major, minor, value)`

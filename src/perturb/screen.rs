@@ -170,7 +170,12 @@ impl Signature {
                 missing.len()
             )));
         }
-        Ok((Signature::new(genes)?, missing))
+        // Name the file in what `new` finds wrong (all weights 0) too.
+        let signature = Signature::new(genes).map_err(|e| match e {
+            PerturbError::Input(m) => PerturbError::Input(format!("{}: {m}", path.display())),
+            e => e,
+        })?;
+        Ok((signature, missing))
     }
 }
 

@@ -16,6 +16,7 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use grn::expression::{self, ExpressionMatrix, Normalization, ReadOptions, Regulators};
+pub use grn::named::first_few;
 
 /// Gene regulatory network inference and perturbation prediction.
 #[derive(Debug, Parser)]
@@ -182,21 +183,6 @@ impl ExpressionArgs {
         };
         Ok((matrix, regulators))
     }
-}
-
-/// "a, b, c and 4 more".
-pub fn first_few(names: &[String]) -> String {
-    const SHOWN: usize = 5;
-    let mut s = names
-        .iter()
-        .take(SHOWN)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(", ");
-    if names.len() > SHOWN {
-        s.push_str(&format!(" and {} more", names.len() - SHOWN));
-    }
-    s
 }
 
 /// Writes a command's report to stdout. A reader that stops early (`| head`)
