@@ -29,9 +29,15 @@ fn run(m: &ExpressionMatrix, regulators: &Regulators, method: TreeMethod) {
     infer::infer(m, regulators, &params, &grn::Quiet).expect("inference runs");
 }
 
+/// The repository root (this crate is its `benches/` folder).
+fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("benches/ is inside the repository")
+}
+
 fn dream4(c: &mut Criterion) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let m = load(&root.join("data/insilico_size100_1_multifactorial.tsv"));
+    let m = load(&repo_root().join("data/insilico_size100_1_multifactorial.tsv"));
     let mut group = c.benchmark_group("dream4_net1");
     group.sample_size(10).sampling_mode(SamplingMode::Flat);
     for method in [TreeMethod::Genie3, TreeMethod::GrnBoost2] {
@@ -46,7 +52,7 @@ fn synthetic(c: &mut Criterion) {
     let dir = std::env::var_os("GRN_SYNTHETIC_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/synthetic_1000x2000")
+            repo_root().join("../shared/data/synthetic_1000x2000")
         });
     let expr = dir.join("expression.tsv.gz");
     if !expr.exists() {
