@@ -51,9 +51,7 @@ fn dream4(c: &mut Criterion) {
 fn synthetic(c: &mut Criterion) {
     let dir = std::env::var_os("GRN_SYNTHETIC_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            repo_root().join("../shared/data/synthetic_1000x2000")
-        });
+        .unwrap_or_else(|| repo_root().join("../shared/data/synthetic_1000x2000"));
     let expr = dir.join("expression.tsv.gz");
     if !expr.exists() {
         eprintln!(
