@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+mod common;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 
@@ -9,26 +11,9 @@ fn grn() -> Command {
     Command::cargo_bin("grn").unwrap()
 }
 
-/// 200 samples of A -> B -> C (B = 0.5 A, C = 3 B, plus small noise), D
-/// independent, and a network naming those edges plus a weak D -> C.
+/// The chain fixture with 200 samples.
 fn chain(dir: &Path) -> (PathBuf, PathBuf) {
-    let mut expr = String::from("A\tB\tC\tD\n");
-    for i in 0..200 {
-        let a = 3.0 + (i as f64 * 0.37).sin();
-        let b = 0.5 * a + 0.02 * (i as f64 * 1.7).cos();
-        let c = 3.0 * b + 0.02 * (i as f64 * 2.3).sin();
-        let d = 1.0 + 0.5 * (i as f64 * 0.91).cos();
-        expr.push_str(&format!("{a}\t{b}\t{c}\t{d}\n"));
-    }
-    let e = dir.join("expr.tsv");
-    std::fs::write(&e, expr).unwrap();
-    let n = dir.join("net.tsv");
-    std::fs::write(
-        &n,
-        "regulator\ttarget\tscore\tsign\nA\tB\t0.9\t+\nB\tC\t0.8\t+\nD\tC\t0.1\t+\n",
-    )
-    .unwrap();
-    (e, n)
+    common::chain(dir, 200)
 }
 
 fn rows(path: &Path) -> Vec<Vec<String>> {

@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+mod common;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 
@@ -10,25 +12,9 @@ fn grn() -> Command {
     Command::cargo_bin("grn").unwrap()
 }
 
-/// 60 samples of A -> B -> C, D independent, and a network naming the chain.
+/// The chain fixture with 60 samples.
 fn chain(dir: &Path) -> (PathBuf, PathBuf) {
-    let mut expr = String::from("A\tB\tC\tD\n");
-    for i in 0..60 {
-        let a = 3.0 + (i as f64 * 0.37).sin();
-        let b = 0.5 * a + 0.02 * (i as f64 * 1.7).cos();
-        let c = 3.0 * b + 0.02 * (i as f64 * 2.3).sin();
-        let d = 1.0 + 0.5 * (i as f64 * 0.91).cos();
-        expr.push_str(&format!("{a}\t{b}\t{c}\t{d}\n"));
-    }
-    let e = dir.join("expr.tsv");
-    std::fs::write(&e, expr).unwrap();
-    let n = dir.join("net.tsv");
-    std::fs::write(
-        &n,
-        "regulator\ttarget\tscore\tsign\nA\tB\t0.9\t+\nB\tC\t0.8\t+\nD\tC\t0.1\t+\n",
-    )
-    .unwrap();
-    (e, n)
+    common::chain(dir, 60)
 }
 
 fn infer(e: &Path, out: &str) -> assert_cmd::assert::Assert {
