@@ -297,7 +297,12 @@ def infer(
     members
         Methods combined by ``consensus`` (default ``genie3, clr, aracne``).
     key_added
-        When given, the result is also stored in ``adata.uns[key_added]``.
+        When given, the edge table is also stored in ``adata.uns[key_added]``, and
+        the scores as a sparse genes x genes matrix in ``adata.varp[key_added]``
+        (row: regulator, column: target, in the order of ``adata.var_names``), the
+        place AnnData keeps gene-by-gene data, so subsetting genes subsets the
+        network with them. With ``use_raw``, edges of genes that are only in
+        ``adata.raw`` are in ``uns`` but not in ``varp`` (a warning counts them).
     threads
         Worker threads (default: all cores).
 
@@ -339,7 +344,31 @@ def infer(
         if not _is_anndata(adata):
             raise ValueError("key_added needs an AnnData to store the network in")
         adata.uns[key_added] = df
+        adata.varp[key_added] = _adjacency(df, adata.var_names)
     return df
+
+
+def _adjacency(df: pd.DataFrame, var_names: Any) -> Any:
+    """The scores of an edge table as a CSR matrix over ``var_names`` (regulator rows)."""
+    import scipy.sparse as sp
+
+    index = pd.Index(var_names)
+    rows = index.get_indexer(df["regulator"])
+    cols = index.get_indexer(df["target"])
+    kept = (rows >= 0) & (cols >= 0)
+    left_out = int((~kept).sum())
+    if left_out:
+        logger.warning(
+            "%d edge(s) name genes that are not in adata.var_names (only in adata.raw); "
+            "they are in adata.uns but not in adata.varp",
+            left_out,
+        )
+    n = len(index)
+    adjacency = sp.csr_matrix(
+        (df["score"].to_numpy(dtype=np.float64)[kept], (rows[kept], cols[kept])), shape=(n, n)
+    )
+    adjacency.eliminate_zeros()
+    return adjacency
 
 
 def _network_columns(network: pd.DataFrame) -> Dict[str, Any]:

@@ -67,6 +67,30 @@ def test_uns_network_survives_h5ad(tmp_path, counts):
     assert set(back["regulator"]) <= {"g0", "g3", "g5"}
 
 
+def test_varp_holds_the_scores_by_gene_and_subsets_with_genes(counts):
+    a = counts.copy()
+    net = grn.infer(a, "pearson", key_added="grn")
+    adj = a.varp["grn"]
+    assert sp.issparse(adj) and adj.shape == (a.n_vars, a.n_vars)
+    names = list(a.var_names)
+    for row in net.head(20).itertuples():
+        assert adj[names.index(row.regulator), names.index(row.target)] == row.score
+    assert adj.nnz == (net["score"] != 0).sum()
+    sub = a[:, ["g1", "g0"]]
+    assert sub.varp["grn"][1, 0] == adj[0, 1]
+
+
+def test_varp_leaves_out_raw_only_genes_with_a_warning(counts, caplog):
+    a = counts.copy()
+    a.raw = a
+    a = a[:, [f"g{i}" for i in range(20)]].copy()
+    with caplog.at_level(logging.WARNING, logger="grn"):
+        net = grn.infer(a, "pearson", use_raw=True, key_added="grn")
+    inside = net["regulator"].isin(a.var_names) & net["target"].isin(a.var_names)
+    assert a.varp["grn"].nnz == (inside & (net["score"] != 0)).sum() > 0
+    assert any(f"{(~inside).sum()} edge(s)" in r.getMessage() for r in caplog.records)
+
+
 def test_to_networkx(counts):
     df = grn.infer(counts, "grnboost2")
     g = grn.to_networkx(df, top=20)
