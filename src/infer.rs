@@ -318,6 +318,9 @@ pub struct InferParams {
     pub method: Method,
     /// Number of trees for forest methods (default: the paper's 1000).
     pub trees: Option<usize>,
+    /// GRNBoost2's boosting settings in place of the paper's
+    /// ([`BoostingParams::grnboost2`]), e.g. another early-stopping rule.
+    pub boosting: Option<BoostingParams>,
     /// Seed of every random choice.
     pub seed: u64,
     /// Keep only the `top` highest-scoring edges.
@@ -354,8 +357,11 @@ impl InferParams {
             runs.push(match m {
                 SingleMethod::Trees(t) => {
                     let mut e = t.ensemble();
-                    if let (EnsembleParams::Forest(f), Some(n)) = (&mut e, self.trees) {
-                        f.n_trees = n;
+                    match &mut e {
+                        EnsembleParams::Forest(f) => f.n_trees = self.trees.unwrap_or(f.n_trees),
+                        EnsembleParams::Boosting(b) => {
+                            *b = self.boosting.clone().unwrap_or_else(|| b.clone())
+                        }
                     }
                     e.validate()?;
                     Run::Trees(e)
@@ -373,6 +379,13 @@ impl InferParams {
                 } else {
                     "has no trees"
                 }
+            )));
+        }
+        let boosting = |r: &Run| matches!(r, Run::Trees(EnsembleParams::Boosting(_)));
+        if self.boosting.is_some() && !runs.iter().any(boosting) {
+            return Err(InferError::Input(format!(
+                "boosting settings (early stopping) apply to grnboost2; {} does not boost",
+                self.method
             )));
         }
         if members.contains(&SingleMethod::Pairs(PairMethod::Aracne)) {

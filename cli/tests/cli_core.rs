@@ -200,6 +200,7 @@ fn output_is_identical_whatever_the_thread_count() {
         ("genie3", &["--trees", "100"][..]),
         ("genie3-et", &["--trees", "100"][..]),
         ("grnboost2", &[][..]),
+        ("grnboost2", &["--oob-improvement", "consecutive"][..]),
     ] {
         let run = |threads: &str| -> Vec<u8> {
             let out = dir.path().join(format!("{method}-{threads}.tsv.gz"));
@@ -224,6 +225,48 @@ fn output_is_identical_whatever_the_thread_count() {
             std::fs::read(&out).unwrap()
         };
         assert_eq!(run("1"), run("2"), "{method}");
+    }
+}
+
+#[test]
+fn early_stopping_options_change_grnboost2_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        let out = dir.path().join("net.tsv");
+        grn()
+            .args(["infer", "-q", "-m", "grnboost2", "-e", NET1])
+            .args(extra)
+            .arg("-o")
+            .arg(&out)
+            .assert()
+            .success();
+        std::fs::read(&out).unwrap()
+    };
+    let paired = run(&[]);
+    assert_eq!(
+        paired,
+        run(&["--oob-improvement", "paired", "--early-stop-window", "25"])
+    );
+    assert_ne!(paired, run(&["--oob-improvement", "consecutive"]));
+    assert_ne!(paired, run(&["--early-stop-window", "5"]));
+    for (extra, message) in [
+        (
+            &["-m", "genie3", "--oob-improvement", "consecutive"][..],
+            "apply to grnboost2; genie3 does not boost",
+        ),
+        (
+            &["-m", "grnboost2", "--early-stop-window", "0"][..],
+            "--early-stop-window: must be at least 1",
+        ),
+    ] {
+        grn()
+            .args(["infer", "-q", "-e", NET1])
+            .args(extra)
+            .arg("-o")
+            .arg(dir.path().join("x.tsv"))
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(message));
     }
 }
 

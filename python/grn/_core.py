@@ -259,6 +259,8 @@ def infer(
     pvalue: Optional[float] = None,
     bootstraps: Optional[int] = None,
     members: Optional[Sequence[str]] = None,
+    early_stop_window: Optional[int] = None,
+    oob_improvement: Optional[str] = None,
     key_added: Optional[str] = None,
     threads: Optional[int] = None,
 ) -> pd.DataFrame:
@@ -296,6 +298,11 @@ def infer(
         as ARACNe-AP.
     members
         Methods combined by ``consensus`` (default ``genie3, clr, aracne``).
+    early_stop_window, oob_improvement
+        ``grnboost2``'s early stopping: the window of rounds (default 25; 0 turns
+        early stopping off) and what a round's out-of-bag improvement compares
+        (``paired``, the default, or ``consecutive`` as scikit-learn 1.3+; see
+        ``grn infer --help``).
     key_added
         When given, the edge table is also stored in ``adata.uns[key_added]``, and
         the scores as a sparse genes x genes matrix in ``adata.varp[key_added]``
@@ -337,6 +344,8 @@ def infer(
         pvalue=pvalue,
         bootstraps=bootstraps,
         members=list(members) if members is not None else None,
+        early_stop_window=early_stop_window,
+        oob_improvement=oob_improvement,
         threads=threads,
     )
     df = _edges_frame(columns, ("regulator", "target", "score"))

@@ -65,6 +65,7 @@ def infer(
     bootstraps: Optional[int] = None,
     members: Optional[Sequence[str]] = None,
     early_stop_window: Optional[int] = None,
+    oob_improvement: Optional[str] = None,
     threads: Optional[int] = None,
     logger: Optional[logging.Logger] = None,
 ) -> Tuple[

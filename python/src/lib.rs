@@ -24,9 +24,8 @@ use pyo3::types::PyDict;
 use grn::expression::{
     self, ExpressionMatrix, MIN_SAMPLES, Normalization, ReadOptions, Regulators,
 };
-use grn::infer::{InferParams, Method, SingleMethod, TreeMethod};
+use grn::infer::{InferParams, Method, SingleMethod};
 use grn::mutual_info::aracne::AracneParams;
-use grn::mutual_info::correlation::spearman_signs;
 use grn::mutual_info::{Estimator, MiParams};
 use grn::named::first_few;
 use grn::network::{Cut, EdgeTable, GeneNetwork, Sign};
@@ -34,7 +33,7 @@ use grn::perturb::{
     Alpha, Baseline, ForestModelParams, ModelKind, ModelParams, Perturbation, Predictor,
     Propagation, PropagationParams, ResponseModel, ScreenParams, Signature, WeightPrior,
 };
-use grn::trees::{BoostingParams, EnsembleParams};
+use grn::trees::{BoostingParams, OobImprovement};
 
 /// A library error as the Python exception a Python user expects: a missing file is
 /// `FileNotFoundError`, another I/O failure `OSError`, anything else (bad input or
@@ -436,6 +435,7 @@ fn infer_params(
     pvalue: Option<f64>,
     bootstraps: Option<usize>,
     members: Option<Vec<String>>,
+    boosting: Option<BoostingParams>,
 ) -> PyResult<InferParams> {
     let aracne = AracneParams::lachmann2016();
     // As `grn infer --members`: members replace the default ones of a consensus.
@@ -451,6 +451,7 @@ fn infer_params(
     Ok(InferParams {
         method,
         trees,
+        boosting,
         seed,
         top,
         mi: MiParams {
@@ -471,29 +472,21 @@ fn infer_params(
     })
 }
 
-/// GRNBoost2 with another early-stopping window than the paper's (arboreto's
-/// `early_stop_window_length`; 0 turns early stopping off). `None` when the window
-/// is the default, so the call is exactly `grn infer`'s.
-fn boosting_override(
-    params: &InferParams,
-    window: Option<usize>,
-) -> PyResult<Option<EnsembleParams>> {
-    let Some(window) = window else {
-        return Ok(None);
-    };
-    let Method::Trees(TreeMethod::GrnBoost2) = params.method else {
-        return Err(value_err(format!(
-            "an early-stopping window applies to grnboost2; {} does not boost",
-            params.method
-        )));
-    };
-    let mut boosting = BoostingParams::grnboost2();
-    let window = (window > 0).then_some(window);
-    if window == boosting.early_stop_window {
+/// GRNBoost2's settings with the early stopping asked for (`None`: the paper's, so
+/// the call is exactly `grn infer`'s). A window of 0 turns early stopping off, as
+/// arboreto's `early_stop_window_length=None`.
+fn boosting(window: Option<usize>, rule: Option<&str>) -> PyResult<Option<BoostingParams>> {
+    if window.is_none() && rule.is_none() {
         return Ok(None);
     }
-    boosting.early_stop_window = window;
-    Ok(Some(EnsembleParams::Boosting(boosting)))
+    let mut b = BoostingParams::grnboost2();
+    if let Some(w) = window {
+        b.early_stop_window = (w > 0).then_some(w);
+    }
+    if let Some(rule) = rule {
+        b.oob_improvement = rule.parse::<OobImprovement>().map_err(value_err)?;
+    }
+    Ok(Some(b))
 }
 
 type EdgeColumns<'py> = (
@@ -511,7 +504,7 @@ type EdgeColumns<'py> = (
 #[pyo3(signature = (
     expr, method="genie3", tfs=None, seed=0, trees=None, top=None, mi_estimator=None,
     bins=None, spline_order=None, ksg_k=None, dpi_eps=None, pvalue=None, bootstraps=None,
-    members=None, early_stop_window=None, threads=None, logger=None
+    members=None, early_stop_window=None, oob_improvement=None, threads=None, logger=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn infer<'py>(
@@ -531,6 +524,7 @@ fn infer<'py>(
     bootstraps: Option<usize>,
     members: Option<Vec<String>>,
     early_stop_window: Option<usize>,
+    oob_improvement: Option<&str>,
     threads: Option<usize>,
     logger: Option<Py<PyAny>>,
 ) -> PyResult<EdgeColumns<'py>> {
@@ -548,32 +542,13 @@ fn infer<'py>(
         pvalue,
         bootstraps,
         members,
+        boosting(early_stop_window, oob_improvement)?,
     )?;
-    let ensemble = boosting_override(&params, early_stop_window)?;
     let (regs, missing) = regulators(matrix, tfs)?;
     let progress = progress(logger);
     let edges = py.detach(|| {
-        in_pool(threads, || match &ensemble {
-            None => grn::infer::infer(matrix, &regs, &params, progress.as_ref()),
-            Some(ensemble) => {
-                // What `infer::infer` does after its engine, for the overridden
-                // ensemble.
-                params.validate()?;
-                let mut edges = grn::infer::tree_importances(
-                    matrix,
-                    &regs,
-                    ensemble,
-                    params.seed,
-                    progress.as_ref(),
-                )?;
-                edges.sort_by_score();
-                if let Some(top) = params.top {
-                    edges.truncate(top);
-                }
-                let signs = spearman_signs(matrix.values().view(), &edges);
-                edges.set_signs(signs);
-                Ok(edges)
-            }
+        in_pool(threads, || {
+            grn::infer::infer(matrix, &regs, &params, progress.as_ref())
         })
     })?;
     let edges = edges.map_err(|e| py_err(&e))?;

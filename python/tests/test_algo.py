@@ -87,6 +87,12 @@ def test_limit_and_early_stopping(dream_df):
     assert not other["importance"].equals(full["importance"])
     with pytest.raises(ValueError, match="early_stop_window_length"):
         grnboost2(dream_df, early_stop_window_length=0)
+    today = grnboost2(dream_df, seed=0, oob_improvement="consecutive")
+    assert not today["importance"].equals(full["importance"])
+    with pytest.raises(ValueError, match="paired, consecutive"):
+        grnboost2(dream_df, oob_improvement="previous")
+    with pytest.raises(ValueError, match="genie3 does not boost"):
+        grn.infer(dream_df, "genie3", oob_improvement="consecutive")
 
 
 def test_accuracy_on_dream4(dream_df, gold):

@@ -16,6 +16,11 @@ from conftest import EXPR, run_cli
 # fewer trees to keep the suite fast.
 CASES = [
     ("grnboost2", [], {}),
+    (
+        "grnboost2",
+        ["--oob-improvement", "consecutive", "--early-stop-window", "10"],
+        {"oob_improvement": "consecutive", "early_stop_window": 10},
+    ),
     ("genie3", ["--trees", "100"], {"trees": 100}),
     ("genie3-et", ["--trees", "100", "--seed", "5"], {"trees": 100, "seed": 5}),
     ("relevance", [], {}),

@@ -4,7 +4,7 @@
 use rand::Rng;
 
 use super::BinnedMatrix;
-use super::params::{BoostingParams, EnsembleParams, ForestParams};
+use super::params::{BoostingParams, EnsembleParams, ForestParams, OobImprovement};
 use super::tree::{FeatureSet, Grower, Tree, Weighted};
 
 /// A target's fitted ensemble, in the target's original units.
@@ -182,9 +182,13 @@ fn fit_boosting<R: Rng>(
     let mut improvements: Vec<f64> = Vec::new();
     let mut trees = Vec::new();
     let mut rounds = 0;
+    let mut last_oob_loss = None;
     for round in 0..p.max_rounds {
         sample_without_replacement(n, n_inbag, rng, &mut drawn, &mut inbag, &mut oob);
-        let before = mean_square(&residual, &oob);
+        let before = match (p.oob_improvement, last_oob_loss) {
+            (OobImprovement::Consecutive, Some(loss)) => loss,
+            _ => mean_square(&residual, &oob),
+        };
         let mut tree = Tree::default();
         grower.grow(
             x,
@@ -214,7 +218,9 @@ fn fit_boosting<R: Rng>(
         // Early stopping on the out-of-bag improvement, as arboreto's monitor: stop
         // once the improvement averaged over the last `window` rounds is negative.
         if let Some(window) = p.early_stop_window {
-            improvements.push(before - mean_square(&residual, &oob));
+            let after = mean_square(&residual, &oob);
+            last_oob_loss = Some(after);
+            improvements.push(before - after);
             let len = improvements.len();
             if len >= window && improvements[len - window..].iter().sum::<f64>() < 0.0 {
                 break;

@@ -45,7 +45,8 @@ mod tree;
 pub use binned::{BinnedMatrix, MAX_BINS};
 pub use ensemble::{TargetFit, TreeModel, fit};
 pub use params::{
-    BoostingParams, EnsembleParams, ForestParams, MaxFeatures, ParamError, SplitRule, TreeParams,
+    BoostingParams, EnsembleParams, ForestParams, MaxFeatures, OobImprovement, ParamError,
+    SplitRule, TreeParams,
 };
 pub use tree::{LEAF, Node, Tree};
 
@@ -196,6 +197,35 @@ mod tests {
             };
             assert_eq!(run(1), run(1));
             assert_ne!(run(1), run(2));
+        }
+    }
+
+    #[test]
+    fn consecutive_oob_improvement_stops_sooner_and_still_finds_the_regulator() {
+        // A smooth response: each round removes a little more of it, so paired
+        // improvements stay positive for long while consecutive ones, differences of
+        // losses on two samples of cells, soon average below zero.
+        for seed in 0..4 {
+            let (binned, y) = data(500, 10, seed, |v| v);
+            let rounds = |rule| {
+                let mut boosting = BoostingParams::grnboost2();
+                boosting.oob_improvement = rule;
+                let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+                let boosting = EnsembleParams::Boosting(boosting);
+                let fit = fit(&binned, &y, (0..10).collect(), &boosting, &mut rng, false);
+                let best =
+                    (0..10).max_by(|&a, &b| fit.importances[a].total_cmp(&fit.importances[b]));
+                assert_eq!(best, Some(0), "{rule}: {:?}", fit.importances);
+                fit.trees
+            };
+            let (paired, consecutive) = (
+                rounds(OobImprovement::Paired),
+                rounds(OobImprovement::Consecutive),
+            );
+            assert!(
+                consecutive * 3 < paired,
+                "seed {seed}: consecutive {consecutive} rounds, paired {paired}"
+            );
         }
     }
 }

@@ -4,7 +4,7 @@ use std::fmt;
 
 /// An invalid hyper-parameter, named.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("invalid parameter {name}: {message}")]
+#[error("invalid parameter `{name}`: {message}")]
 pub struct ParamError {
     /// The parameter.
     pub name: &'static str,
@@ -164,6 +164,38 @@ impl ForestParams {
     }
 }
 
+/// What a boosting round's out-of-bag improvement compares, for early stopping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OobImprovement {
+    /// The loss on this round's out-of-bag samples before and after its tree
+    /// (Friedman 2002's estimate, scikit-learn before 1.3: what arboreto ran when
+    /// GRNBoost2 was published). The difference is the tree's own effect, so the
+    /// trailing mean turns negative only once trees stop helping.
+    #[default]
+    Paired,
+    /// This round's out-of-bag loss against the previous round's, each on its own
+    /// out-of-bag samples (scikit-learn 1.3 and later, so arboreto today, and
+    /// rustscenic's `arboreto` mode). The draw-to-draw spread of the two samples'
+    /// losses dwarfs a tree's effect late in boosting, so this stops much earlier:
+    /// faster, fewer rounds, less accurate networks.
+    Consecutive,
+}
+
+impl OobImprovement {
+    /// Every rule, in the order the command line lists them.
+    pub const ALL: [OobImprovement; 2] = [OobImprovement::Paired, OobImprovement::Consecutive];
+
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            OobImprovement::Paired => "paired",
+            OobImprovement::Consecutive => "consecutive",
+        }
+    }
+}
+
+crate::named::named_enum!(OobImprovement, "out-of-bag improvement");
+
 /// Stochastic gradient boosting of shallow trees with out-of-bag early stopping.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BoostingParams {
@@ -177,6 +209,8 @@ pub struct BoostingParams {
     /// Stop when the mean out-of-bag improvement over this many rounds is negative
     /// (`None`: always run `max_rounds`).
     pub early_stop_window: Option<usize>,
+    /// What each round's out-of-bag improvement compares.
+    pub oob_improvement: OobImprovement,
     /// How each tree is grown.
     pub tree: TreeParams,
 }
@@ -192,6 +226,7 @@ impl BoostingParams {
             max_rounds: 5000,
             subsample: 0.9,
             early_stop_window: Some(25),
+            oob_improvement: OobImprovement::Paired,
             tree: TreeParams {
                 max_features: MaxFeatures::Fraction(0.1),
                 split: SplitRule::Best,
