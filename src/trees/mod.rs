@@ -43,7 +43,7 @@ mod params;
 mod tree;
 
 pub use binned::{BinnedMatrix, MAX_BINS};
-pub use ensemble::{TargetFit, TreeModel, fit};
+pub use ensemble::{TargetFit, TreeModel, fit, fit_weighted};
 pub use params::{
     BoostingParams, EnsembleParams, ForestParams, MaxFeatures, ParamError, SplitRule, TreeParams,
 };
