@@ -309,7 +309,7 @@ fn mean(v: &[f64]) -> f64 {
 
 #[test]
 fn a_good_prior_helps_and_a_random_one_costs_little() {
-    let c = simulated(40, 200, 3);
+    let c = simulated(100, 100, 3);
     let trees = 200;
     let s = PriorParams::DEFAULT_STRENGTH;
     let base = aupr(&c, &genie3(&c, trees, None));
@@ -324,7 +324,7 @@ fn a_good_prior_helps_and_a_random_one_costs_little() {
     );
     // Mean of three random priors: one random draw can land on true edges.
     assert!(
-        mean(&random) > base - 0.02,
+        mean(&random) >= base - 0.01,
         "random priors: AUPR {random:?} vs {base:.3} without"
     );
     // Strength 0 is the unguided forest, draw for draw.
@@ -338,10 +338,9 @@ fn a_good_prior_helps_and_a_random_one_costs_little() {
 #[test]
 #[ignore]
 fn benchmark() {
-    let strengths = [0.25, 0.5, 0.75, 1.0];
-    let qualities: [(&str, Option<(f64, f64)>); 5] = [
+    let strengths = [0.25, 0.5, 1.0];
+    let qualities: [(&str, Option<(f64, f64)>); 4] = [
         ("random", None),
-        ("r50 p10", Some((0.5, 0.1))),
         ("r50 p25", Some((0.5, 0.25))),
         ("r50 p50", Some((0.5, 0.5))),
         ("r50 p100", Some((0.5, 1.0))),
@@ -349,7 +348,7 @@ fn benchmark() {
     let mut cases: Vec<(String, Case)> = (1..=5)
         .map(|n| (format!("DREAM4 {n}"), dream4(n)))
         .collect();
-    for seed in [1, 2] {
+    for seed in [1] {
         cases.push((
             format!("simulated 100 genes seed {seed}"),
             simulated(100, 100, seed),
@@ -387,7 +386,7 @@ fn benchmark() {
         .iter()
         .enumerate()
         .map(|(si, s)| {
-            let pts = [0.1, 0.25, 0.5, 1.0]
+            let pts = [0.25, 0.5, 1.0]
                 .iter()
                 .enumerate()
                 .map(|(k, &p)| (p, mean(&gains[k + 1][si])))
@@ -411,15 +410,20 @@ fn benchmark() {
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/priors.svg");
     evaluate::plot::save_lines_svg(
         &out,
-        "AUPR gain of GENIE3 with a prior of 50% recall (DREAM4 1-5, 2 simulated)",
+        "AUPR gain of GENIE3 with a prior of 50% recall (DREAM4 1-5, 1 simulated)",
         "prior precision",
         "AUPR gain",
         &series,
     )
     .unwrap();
+}
 
+/// Knockout prediction with and without a prior (docs/priors.md).
+#[test]
+#[ignore]
+fn knockout_benchmark() {
     println!("\nknockouts (simulated, GENIE3 network, linear model): pearson / sign / auroc");
-    for seed in [1, 2, 3] {
+    for seed in [1] {
         let c = simulated(100, 100, seed);
         let net = genie3(&c, 1000, None);
         let none = knockouts(&c, &net, None);
@@ -447,4 +451,56 @@ fn benchmark() {
             r1.auroc,
         );
     }
+}
+
+/// docs/priors-dream4-1.svg: PR and ROC curves of GENIE3 on DREAM4 network 1 with
+/// priors of rising quality at the default strength.
+#[test]
+#[ignore]
+fn figure() {
+    let c = dream4(1);
+    let s = PriorParams::DEFAULT_STRENGTH;
+    let runs: Vec<(&str, EdgeTable)> = vec![
+        ("no prior", genie3(&c, 1000, None)),
+        (
+            "random prior",
+            genie3(&c, 1000, Some(&prior(&c, None, s, 7))),
+        ),
+        (
+            "recall 50%, precision 25%",
+            genie3(&c, 1000, Some(&prior(&c, Some((0.5, 0.25)), s, 7))),
+        ),
+        (
+            "recall 50%, precision 50%",
+            genie3(&c, 1000, Some(&prior(&c, Some((0.5, 0.5)), s, 7))),
+        ),
+        (
+            "recall 50%, precision 100%",
+            genie3(&c, 1000, Some(&prior(&c, Some((0.5, 1.0)), s, 7))),
+        ),
+    ];
+    let opts = EvalOptions::default();
+    let scored: Vec<_> = runs
+        .iter()
+        .map(|(l, t)| {
+            (
+                *l,
+                evaluate::curves(&c.gold, t, &opts).unwrap(),
+                evaluate::score(&c.gold, t, &opts).unwrap(),
+            )
+        })
+        .collect();
+    for (l, _, m) in &scored {
+        println!("| {l} | {:.3} | {:.3} |", m.aupr, m.auroc);
+    }
+    let series: Vec<evaluate::plot::Series> = scored
+        .iter()
+        .map(|(label, curves, metrics)| evaluate::plot::Series {
+            label,
+            curves,
+            metrics,
+        })
+        .collect();
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/priors-dream4-1.svg");
+    evaluate::plot::save_svg(&out, &series).unwrap();
 }

@@ -238,3 +238,80 @@ pub fn base_grn(
     }
     Ok((Prior::from_edges(PriorFormat::Tsv, edges), report))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn atac() -> ExpressionMatrix {
+        // Three cells x three peaks: p1 open in 3 cells, p2 in 1, p3 in none.
+        let values = ndarray::Array2::from_shape_vec(
+            (3, 3),
+            vec![1.0, 1.0, 2.0, 0.0, 3.0, 0.0, 0.0, 0.0, 0.0],
+        )
+        .unwrap();
+        let peaks = ["p1", "p2", "p3"].map(String::from).to_vec();
+        let cells = ["c1", "c2", "c3"].map(String::from).to_vec();
+        ExpressionMatrix::new(peaks, cells, values).unwrap()
+    }
+
+    fn rows(v: &[(&str, &str, f64)]) -> PeakTable {
+        PeakTable::new(v.iter().map(|&(a, b, s)| (a.into(), b.into(), s)).collect())
+    }
+
+    #[test]
+    fn evidence_combines_by_noisy_or_over_open_linked_peaks() {
+        let links = rows(&[
+            ("p1", "G", 0.9),
+            ("p2", "G", 0.8),
+            ("p3", "H", 1.0),
+            ("p2", "K", 0.5),
+        ]);
+        let motifs = rows(&[
+            ("p1", "TF", 0.5),
+            ("p2", "TF", 1.0),
+            ("p3", "TF", 1.0),
+            ("p9", "TF", 1.0),
+        ]);
+        let (prior, report) = base_grn(&atac(), &links, &motifs, &AtacParams::default()).unwrap();
+        let e = prior.edges();
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!((e[0].regulator.as_str(), e[0].target.as_str()), ("TF", "G"));
+        let want = 1.0 - (1.0 - 0.9 * 0.5) * (1.0 - 0.8);
+        assert!((e[0].weight - want).abs() < 1e-12);
+        assert_eq!(report.closed_peaks, 1);
+        assert_eq!(report.weak_links, 1);
+        assert_eq!(report.unknown_peaks, 1);
+        // p2 is open in one cell only.
+        let strict = AtacParams {
+            min_cells: 2,
+            ..AtacParams::default()
+        };
+        let (prior, _) = base_grn(&atac(), &links, &motifs, &strict).unwrap();
+        assert!((prior.edges()[0].weight - 0.45).abs() < 1e-12);
+    }
+
+    #[test]
+    fn tables_with_no_peak_of_the_matrix_are_an_error() {
+        let links = rows(&[("chr1_1_2", "G", 1.0)]);
+        let motifs = rows(&[("chr1_1_2", "TF", 1.0)]);
+        let e = base_grn(&atac(), &links, &motifs, &AtacParams::default()).unwrap_err();
+        assert!(e.to_string().contains("name no peak"), "{e}");
+    }
+
+    #[test]
+    fn reads_peak_tables() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("links.tsv");
+        std::fs::write(&p, "peak_id\tgene\tcoaccess\np1\tG\t0.9\n").unwrap();
+        assert_eq!(
+            PeakTable::read(&p, "gene").unwrap(),
+            rows(&[("p1", "G", 0.9)])
+        );
+        std::fs::write(&p, "peak_id\tgene\tcoaccess\np1\tG\t9\n").unwrap();
+        let e = PeakTable::read(&p, "gene").unwrap_err().to_string();
+        assert!(e.contains("links.tsv:2:3:"), "{e}");
+        std::fs::write(&p, "gene\tpeak\n").unwrap();
+        assert!(PeakTable::read(&p, "gene").is_err());
+    }
+}

@@ -455,3 +455,205 @@ pub fn save_tsv(prior: &Prior, path: &Path) -> Result<(), FileError> {
     table.sort_by_score();
     table.save_tsv(path)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(name: &str, text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        (dir, p)
+    }
+
+    fn triples(p: &Prior) -> Vec<(String, String, f64)> {
+        p.edges()
+            .iter()
+            .map(|e| (e.regulator.clone(), e.target.clone(), e.weight))
+            .collect()
+    }
+
+    fn t(r: &str, g: &str, w: f64) -> (String, String, f64) {
+        (r.into(), g.into(), w)
+    }
+
+    #[test]
+    fn reads_every_format() {
+        let (_d, p) = write("a.tsv", "TF1\tG1\nTF2\tG1\nTF1\tG1\n");
+        let prior = read(&p).unwrap();
+        assert_eq!(prior.format, PriorFormat::Tsv);
+        assert_eq!(triples(&prior), [t("TF1", "G1", 1.0), t("TF2", "G1", 1.0)]);
+
+        let (_d, p) = write("b.tsv", "TF1\tG1\t0.25\nTF1\tG1\t0.5\n");
+        assert_eq!(triples(&read(&p).unwrap()), [t("TF1", "G1", 0.5)]);
+
+        let (_d, p) = write(
+            "c.tsv",
+            "# motifs\nregulator\ttarget\tscore\nTF1\tG2\t0.3\n",
+        );
+        assert_eq!(triples(&read(&p).unwrap()), [t("TF1", "G2", 0.3)]);
+
+        let (_d, p) = write(
+            "base_grn.csv",
+            "peak_id,gene_short_name,TF1,TF2\nchr1_1_100,G1,1,0\nchr1_200_300,G1,0,1\n\
+             chr2_1_100,G2,1,1\nchr2_5_50,G2,1,0\n",
+        );
+        let prior = read(&p).unwrap();
+        assert_eq!(prior.format, PriorFormat::CellOracle);
+        assert_eq!(
+            triples(&prior),
+            [
+                t("TF1", "G1", 1.0),
+                t("TF2", "G1", 1.0),
+                t("TF1", "G2", 1.0),
+                t("TF2", "G2", 1.0)
+            ]
+        );
+
+        let (_d, p) = write(
+            "dorothea.tsv",
+            "source\tconfidence\ttarget\tmor\nTF1\tA\tG1\t1\nTF2\tC\tG1\t-1\n",
+        );
+        let prior = read(&p).unwrap();
+        assert_eq!(prior.format, PriorFormat::Regulon);
+        // The mode of regulation's magnitude: repression is evidence too.
+        assert_eq!(triples(&prior), [t("TF1", "G1", 1.0), t("TF2", "G1", 1.0)]);
+
+        let (_d, p) = write(
+            "dorothea_ab.tsv",
+            "source,target,confidence\nTF1,G1,A\nTF2,G1,D\n",
+        );
+        assert_eq!(
+            triples(&read(&p).unwrap()),
+            [t("TF1", "G1", 1.0), t("TF2", "G1", 0.4)]
+        );
+
+        let (_d, p) = write(
+            "collectri.tsv",
+            "source\ttarget\tweight\nTF1\tG1\t-1\nTF1\tG2\t0.5\n",
+        );
+        assert_eq!(
+            triples(&read(&p).unwrap()),
+            [t("TF1", "G1", 1.0), t("TF1", "G2", 0.5)]
+        );
+    }
+
+    #[test]
+    fn bad_content_names_line_and_column() {
+        let cases = [
+            ("TF1\tG1\t2.5\n", ":1:3:", "weight in [0, 1]"),
+            ("regulator\ttarget\nTF1\n", ":2:2:", "at least 2 fields"),
+            ("TF1\tG1\tstrong\n", ":1:3:", "expected a weight"),
+            ("a\tb\tc\td\n", ":1:1:", "header"),
+            (
+                "peak_id\tgene_short_name\tTF1\np1\tG1\tyes\n",
+                ":2:3:",
+                "TF TF1",
+            ),
+            ("", "", "empty"),
+        ];
+        for (text, at, what) in cases {
+            let (_d, p) = write("bad.tsv", text);
+            let e = read(&p).unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("bad.tsv{at}")) && e.contains(what),
+                "{text:?}: {e}"
+            );
+        }
+    }
+
+    fn genes() -> Vec<String> {
+        ["TF1", "TF2", "G1", "G2"].map(String::from).to_vec()
+    }
+
+    #[test]
+    fn unknown_names_are_counted_and_no_overlap_is_an_error() {
+        let prior = Prior::from_edges(
+            PriorFormat::Tsv,
+            vec![
+                t("TF1", "G1", 1.0),
+                t("TF9", "G1", 1.0),
+                t("TF1", "X", 1.0),
+                t("G1", "G1", 1.0),
+            ],
+        );
+        let (resolved, report) = prior.resolve(&genes()).unwrap();
+        assert_eq!(report.edges, 1);
+        assert_eq!(report.unknown_edges, 2);
+        assert_eq!(report.unknown_regulators, ["TF9"]);
+        assert_eq!(report.unknown_targets, ["X"]);
+        assert_eq!(resolved.weight(0, 2), 1.0);
+        assert_eq!(resolved.weight(1, 2), 0.0);
+
+        let foreign = Prior::from_edges(PriorFormat::Tsv, vec![t("ENSG1", "ENSG2", 1.0)]);
+        let e = foreign.resolve(&genes()).unwrap_err();
+        assert!(matches!(e, PriorError::NoOverlap(_)));
+        let msg = e.to_string();
+        assert!(msg.contains("ENSG1") && msg.contains("TF1"), "{msg}");
+    }
+
+    #[test]
+    fn strength_sets_the_floor() {
+        let prior = Prior::from_edges(
+            PriorFormat::Tsv,
+            vec![t("TF1", "G1", 1.0), t("TF2", "G1", 0.5)],
+        );
+        let (resolved, _) = prior.resolve(&genes()).unwrap();
+        let guide = |s| {
+            PriorParams { strength: s }
+                .check()
+                .unwrap()
+                .guide(resolved.clone())
+        };
+        // G1 (index 2) from TF1, TF2, G2.
+        assert_eq!(
+            guide(0.0).candidates(2, vec![0, 1, 3]),
+            (vec![0, 1, 3], None)
+        );
+        assert_eq!(
+            guide(0.5).candidates(2, vec![0, 1, 3]),
+            (vec![0, 1, 3], Some(vec![1.0, 0.75, 0.5]))
+        );
+        assert_eq!(
+            guide(1.0).candidates(2, vec![0, 1, 3]),
+            (vec![0, 1], Some(vec![1.0, 0.5]))
+        );
+        // A target without evidence is drawn uniformly.
+        assert_eq!(
+            guide(0.5).candidates(3, vec![0, 1, 2]),
+            (vec![0, 1, 2], None)
+        );
+        assert!(PriorParams { strength: 1.5 }.check().is_err());
+        assert!(PriorParams { strength: f64::NAN }.check().is_err());
+
+        let names: Arc<[String]> = genes().into();
+        let mut table = EdgeTable::new(names, false);
+        table.push(3, 2, 1.0, Sign::Unknown);
+        table.push(0, 2, 0.8, Sign::Unknown);
+        let reweighted = guide(1.0).reweight(&table);
+        assert_eq!(reweighted.len(), 1);
+        assert_eq!(reweighted.get(0).regulator, 0);
+        let half = guide(0.5).reweight(&table);
+        assert_eq!((half.get(0).score, half.get(1).score), (0.5, 0.8));
+
+        let net = GeneNetwork::from_table(&table, &crate::network::Cut::default(), None).unwrap();
+        let guided = guide(0.5).guide_network(&net);
+        let top = guided.regulations().find(|(_, _, r)| r.rank == 1).unwrap();
+        assert_eq!(guided.gene(top.0).name, "TF1");
+        assert_eq!(guide(1.0).guide_network(&net).n_regulations(), 1);
+    }
+
+    #[test]
+    fn saved_priors_read_back() {
+        let prior = Prior::from_edges(
+            PriorFormat::Tsv,
+            vec![t("TF1", "G1", 0.5), t("TF2", "G2", 1.0)],
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("prior.tsv");
+        save_tsv(&prior, &p).unwrap();
+        let back = read(&p).unwrap();
+        assert_eq!(triples(&back), [t("TF2", "G2", 1.0), t("TF1", "G1", 0.5)]);
+    }
+}

@@ -187,6 +187,37 @@ mod tests {
     }
 
     #[test]
+    fn weighted_candidates_favour_the_weighted_copy() {
+        // Genes 0 and 1 are the same signal: uniform draws split the importance,
+        // prior weights 9:1 give most of it to gene 0, and unweighted fits are the
+        // plain fits draw for draw.
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(8);
+        let mut rows: Vec<Vec<f32>> = (0..6)
+            .map(|_| (0..200).map(|_| rng.random::<f32>()).collect())
+            .collect();
+        rows[1] = rows[0].clone();
+        let y: Vec<f32> = rows[0].iter().map(|v| 3.0 * v).collect();
+        let values = ndarray::Array2::from_shape_vec((6, 200), rows.concat()).unwrap();
+        let binned = BinnedMatrix::new(values.view());
+        let mut rf = ForestParams::genie3();
+        rf.n_trees = 100;
+        let params = EnsembleParams::Forest(rf);
+        let run = |w: Option<&[f64]>| {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(4);
+            fit_weighted(&binned, &y, (0..6).collect(), w, &params, &mut rng, false).importances
+        };
+        let plain = {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(4);
+            fit(&binned, &y, (0..6).collect(), &params, &mut rng, false).importances
+        };
+        assert_eq!(run(None), plain);
+        let uniform = run(None);
+        assert!((uniform[0] / uniform[1] - 1.0).abs() < 0.5, "{uniform:?}");
+        let weighted = run(Some(&[9.0, 1.0, 1.0, 1.0, 1.0, 1.0]));
+        assert!(weighted[0] > 3.0 * weighted[1], "{weighted:?}");
+    }
+
+    #[test]
     fn same_seed_same_importances() {
         let (binned, y) = data(80, 6, 2, |v| v.exp());
         for params in all_methods() {

@@ -42,7 +42,7 @@ impl PriorArgs {
             strength: self.prior_strength,
         }
         .check()
-        .map_err(|e| anyhow::anyhow!(super::name_flags(&e.to_string())))?;
+        .map_err(|e| anyhow::anyhow!("--prior-strength: {e}"))?;
         let Some(path) = &self.prior else {
             return Ok(None);
         };
