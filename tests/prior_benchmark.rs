@@ -348,7 +348,7 @@ fn benchmark() {
     let mut cases: Vec<(String, Case)> = (1..=5)
         .map(|n| (format!("DREAM4 {n}"), dream4(n)))
         .collect();
-    for seed in [1] {
+    for seed in [1, 2] {
         cases.push((
             format!("simulated 100 genes seed {seed}"),
             simulated(100, 100, seed),
@@ -423,7 +423,7 @@ fn benchmark() {
 #[ignore]
 fn knockout_benchmark() {
     println!("\nknockouts (simulated, GENIE3 network, linear model): pearson / sign / auroc");
-    for seed in [1] {
+    for seed in [1, 2] {
         let c = simulated(100, 100, seed);
         let net = genie3(&c, 1000, None);
         let none = knockouts(&c, &net, None);
