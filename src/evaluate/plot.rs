@@ -273,6 +273,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn line_charts_draw_labelled_series() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gain.svg");
+        let pts = [(0.25, 0.04), (0.5, 0.1), (1.0, 0.11)];
+        save_lines_svg(
+            &path,
+            "gain",
+            "precision",
+            "AUPR gain",
+            &[("strength 0.5", &pts)],
+        )
+        .unwrap();
+        let svg = std::fs::read_to_string(&path).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("strength 0.5"));
+        let none: [(&str, &[(f64, f64)]); 0] = [];
+        assert!(matches!(
+            save_lines_svg(&path, "t", "x", "y", &none),
+            Err(PlotError::Empty)
+        ));
+    }
+
+    #[test]
     fn steps_and_thinning() {
         let steps = pr_steps(&[(0.5, 1.0), (1.0, 0.5)]);
         assert_eq!(steps, [(0.0, 1.0), (0.5, 1.0), (0.5, 0.5), (1.0, 0.5)]);
