@@ -37,6 +37,7 @@ use crate::expression::{ExpressionMatrix, Regulators};
 use crate::mutual_info::aracne::{self, AracneParams};
 use crate::mutual_info::{self, MiError, MiParams, clr, correlation, mrnet};
 use crate::network::{EdgeTable, Sign};
+use crate::prior::PriorGuide;
 use crate::trees::{self, BinnedMatrix, BoostingParams, EnsembleParams, ForestParams, ParamError};
 use crate::{Progress, Quiet, consensus, random};
 
@@ -442,6 +443,21 @@ pub fn infer(
     params.check()?.infer(matrix, regulators, progress)
 }
 
+/// [`infer`] guided by a prior ([`crate::prior`]): tree ensembles draw their split
+/// candidates with prior weights (iRafNet), pairwise scorers weight their scores,
+/// and a consensus averages members that each used the prior.
+pub fn infer_with_prior(
+    matrix: &ExpressionMatrix,
+    regulators: &Regulators,
+    params: &InferParams,
+    prior: Option<&PriorGuide>,
+    progress: &dyn Progress,
+) -> Result<EdgeTable, InferError> {
+    params
+        .check()?
+        .infer_with_prior(matrix, regulators, prior, progress)
+}
+
 impl ValidInferParams {
     /// [`infer`] with settings already checked.
     pub fn infer(
@@ -450,6 +466,24 @@ impl ValidInferParams {
         regulators: &Regulators,
         progress: &dyn Progress,
     ) -> Result<EdgeTable, InferError> {
+        self.infer_with_prior(matrix, regulators, None, progress)
+    }
+
+    /// [`infer_with_prior`] with settings already checked.
+    pub fn infer_with_prior(
+        &self,
+        matrix: &ExpressionMatrix,
+        regulators: &Regulators,
+        prior: Option<&PriorGuide>,
+        progress: &dyn Progress,
+    ) -> Result<EdgeTable, InferError> {
+        if let Some(g) = prior
+            && g.prior().genes() != matrix.genes()
+        {
+            return Err(InferError::Input(
+                "the prior was resolved on other genes than the matrix's".into(),
+            ));
+        }
         let mut edges = if let Method::Consensus(_) = self.method {
             let candidates = regulators.indices(matrix.n_genes());
             let n_pairs = candidates.len() * matrix.n_genes() - candidates.len();
@@ -459,14 +493,14 @@ impl ValidInferParams {
                 .runs
                 .par_iter()
                 .map(|run| {
-                    let t = self.scores(matrix, regulators, run, None, &Quiet);
+                    let t = self.scores(matrix, regulators, run, None, prior, &Quiet);
                     progress.advance(1);
                     t
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             consensus::borda(&tables, n_pairs)
         } else {
-            self.scores(matrix, regulators, &self.runs[0], self.top, progress)?
+            self.scores(matrix, regulators, &self.runs[0], self.top, prior, progress)?
         };
         edges.sort_by_score();
         if let Some(top) = self.top {
@@ -487,21 +521,24 @@ impl ValidInferParams {
         regulators: &Regulators,
         run: &Run,
         top: Option<usize>,
+        prior: Option<&PriorGuide>,
         progress: &dyn Progress,
     ) -> Result<EdgeTable, InferError> {
         let method = match run {
             Run::Trees(ensemble) => {
                 return Ok(importances(
-                    matrix, regulators, ensemble, self.seed, progress,
+                    matrix, regulators, ensemble, self.seed, prior, progress,
                 ));
             }
             Run::Pairs(m) => *m,
         };
+        // The prior reorders scores, so the best edges are known only after it.
+        let top = if prior.is_some() { None } else { top };
         let values = matrix.values().view();
         let regs = regulators.indices(matrix.n_genes());
         let genes: Arc<[String]> = matrix.genes().to_vec().into();
         let mi = || mutual_info::mi_matrix(values, &regs, &self.mi, self.seed, progress);
-        Ok(match method {
+        let table = match method {
             PairMethod::Relevance => mi()?.edges(&genes, top),
             PairMethod::Clr => clr::clr(mi()?).edges(&genes, top),
             PairMethod::Mrnet => mrnet::mrnet(mi()?).edges(&genes, top),
@@ -518,6 +555,10 @@ impl ValidInferParams {
             PairMethod::PartialCorr => {
                 correlation::partial_correlation(values, &regs, progress)?.signed_edges(&genes, top)
             }
+        };
+        Ok(match prior {
+            Some(g) => g.reweight(&table),
+            None => table,
         })
     }
 }
@@ -532,7 +573,9 @@ pub fn tree_importances(
     progress: &dyn Progress,
 ) -> Result<EdgeTable, InferError> {
     ensemble.validate()?;
-    Ok(importances(matrix, regulators, ensemble, seed, progress))
+    Ok(importances(
+        matrix, regulators, ensemble, seed, None, progress,
+    ))
 }
 
 /// [`tree_importances`] for settings already checked.
@@ -541,6 +584,7 @@ fn importances(
     regulators: &Regulators,
     ensemble: &EnsembleParams,
     seed: u64,
+    prior: Option<&PriorGuide>,
     progress: &dyn Progress,
 ) -> EdgeTable {
     let n_genes = matrix.n_genes();
@@ -551,15 +595,20 @@ fn importances(
         .into_par_iter()
         .map(|target| {
             let features: Vec<usize> = regs.iter().copied().filter(|&r| r != target).collect();
+            let (features, weights) = match prior {
+                Some(g) => g.candidates(target, features),
+                None => (features, None),
+            };
             let scores = if features.is_empty() {
                 Vec::new()
             } else {
                 let y = matrix.gene(target);
                 let mut rng = random::stream(seed, target as u64);
-                let fit = trees::fit(
+                let fit = trees::fit_weighted(
                     &binned,
                     y.as_slice().expect("genes are contiguous"),
                     features.clone(),
+                    weights.as_deref(),
                     ensemble,
                     &mut rng,
                     false,

@@ -19,6 +19,7 @@ pub mod mutual_info;
 pub mod named;
 pub mod network;
 pub mod perturb;
+pub mod prior;
 pub mod random;
 pub mod simulate;
 pub mod trees;

@@ -193,9 +193,106 @@ pub fn save_svg(path: &Path, series: &[Series]) -> Result<(), PlotError> {
     Ok(())
 }
 
+/// Draws lines of (x, y) points with markers, one per labelled series, into an SVG
+/// file (e.g. a score against a parameter); axes fit the data, with y = 0 dashed.
+pub fn save_lines_svg(
+    path: &Path,
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    series: &[(&str, &[(f64, f64)])],
+) -> Result<(), PlotError> {
+    let points = || series.iter().flat_map(|s| s.1.iter());
+    if points().next().is_none() {
+        return Err(PlotError::Empty);
+    }
+    let span = |f: fn(&(f64, f64)) -> f64| {
+        let (lo, hi) = points()
+            .map(f)
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
+                (l.min(v), h.max(v))
+            });
+        let pad = ((hi - lo) * 0.08).max(1e-3);
+        (lo - pad)..(hi + pad)
+    };
+    let (xs, ys) = (span(|p| p.0), span(|p| p.1));
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (760, 520)).into_drawing_area();
+        root.fill(&WHITE).map_err(draw_err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(xs.clone(), ys)
+            .map_err(draw_err)?;
+        chart
+            .configure_mesh()
+            .x_desc(x_desc)
+            .y_desc(y_desc)
+            .light_line_style(WHITE)
+            .draw()
+            .map_err(draw_err)?;
+        chart
+            .draw_series(DashedLineSeries::new(
+                vec![(xs.start, 0.0), (xs.end, 0.0)],
+                6,
+                4,
+                BLACK.mix(0.5).stroke_width(1),
+            ))
+            .map_err(draw_err)?;
+        for (i, (label, pts)) in series.iter().enumerate() {
+            let colour = PALETTE[i % PALETTE.len()];
+            chart
+                .draw_series(LineSeries::new(pts.to_vec(), colour.stroke_width(2)))
+                .map_err(draw_err)?
+                .label(*label)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
+                });
+            chart
+                .draw_series(pts.iter().map(|&p| Circle::new(p, 4, colour.filled())))
+                .map_err(draw_err)?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.3))
+            .draw()
+            .map_err(draw_err)?;
+        root.present().map_err(draw_err)?;
+    }
+    files::write_atomic(path, |w| w.write_all(svg.as_bytes()))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_charts_draw_labelled_series() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gain.svg");
+        let pts = [(0.25, 0.04), (0.5, 0.1), (1.0, 0.11)];
+        save_lines_svg(
+            &path,
+            "gain",
+            "precision",
+            "AUPR gain",
+            &[("strength 0.5", &pts)],
+        )
+        .unwrap();
+        let svg = std::fs::read_to_string(&path).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("strength 0.5"));
+        let none: [(&str, &[(f64, f64)]); 0] = [];
+        assert!(matches!(
+            save_lines_svg(&path, "t", "x", "y", &none),
+            Err(PlotError::Empty)
+        ));
+    }
 
     #[test]
     fn steps_and_thinning() {

@@ -43,7 +43,7 @@ mod params;
 mod tree;
 
 pub use binned::{BinnedMatrix, MAX_BINS};
-pub use ensemble::{TargetFit, TreeModel, fit};
+pub use ensemble::{TargetFit, TreeModel, fit, fit_weighted};
 pub use params::{
     BoostingParams, EnsembleParams, ForestParams, MaxFeatures, OobImprovement, ParamError,
     SplitRule, TreeParams,
@@ -185,6 +185,37 @@ mod tests {
         let noise: Vec<f32> = (0..400).map(|_| rng_noise.random::<f32>()).collect();
         let fit = super::fit(&binned, &noise, (0..8).collect(), &params, &mut rng, false);
         assert!(fit.trees < 1000, "ran {} rounds on pure noise", fit.trees);
+    }
+
+    #[test]
+    fn weighted_candidates_favour_the_weighted_copy() {
+        // Genes 0 and 1 are the same signal: uniform draws split the importance,
+        // prior weights 9:1 give most of it to gene 0, and unweighted fits are the
+        // plain fits draw for draw.
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(8);
+        let mut rows: Vec<Vec<f32>> = (0..6)
+            .map(|_| (0..200).map(|_| rng.random::<f32>()).collect())
+            .collect();
+        rows[1] = rows[0].clone();
+        let y: Vec<f32> = rows[0].iter().map(|v| 3.0 * v).collect();
+        let values = ndarray::Array2::from_shape_vec((6, 200), rows.concat()).unwrap();
+        let binned = BinnedMatrix::new(values.view());
+        let mut rf = ForestParams::genie3();
+        rf.n_trees = 100;
+        let params = EnsembleParams::Forest(rf);
+        let run = |w: Option<&[f64]>| {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(4);
+            fit_weighted(&binned, &y, (0..6).collect(), w, &params, &mut rng, false).importances
+        };
+        let plain = {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(4);
+            fit(&binned, &y, (0..6).collect(), &params, &mut rng, false).importances
+        };
+        assert_eq!(run(None), plain);
+        let uniform = run(None);
+        assert!((uniform[0] / uniform[1] - 1.0).abs() < 0.5, "{uniform:?}");
+        let weighted = run(Some(&[9.0, 1.0, 1.0, 1.0, 1.0, 1.0]));
+        assert!(weighted[0] > 3.0 * weighted[1], "{weighted:?}");
     }
 
     #[test]

@@ -27,6 +27,9 @@ pub(crate) struct FeatureSet<'a> {
     pub upper: Vec<&'a [f32]>,
     /// Most bins of any feature.
     pub max_bins: usize,
+    /// Cumulative sampling weights of the features (iRafNet's prior-weighted
+    /// candidates); `None` draws candidates uniformly.
+    pub cumulative: Option<Vec<f64>>,
 }
 
 impl<'a> FeatureSet<'a> {
@@ -37,7 +40,29 @@ impl<'a> FeatureSet<'a> {
             upper: genes.iter().map(|&g| binned.upper(g)).collect(),
             max_bins: genes.iter().map(|&g| binned.n_bins(g)).max().unwrap_or(0),
             genes,
+            cumulative: None,
         }
+    }
+
+    /// Draws candidate features with probability proportional to `weights` (one
+    /// per feature, each positive and finite) instead of uniformly.
+    pub fn with_weights(mut self, weights: &[f64]) -> Self {
+        assert_eq!(weights.len(), self.genes.len(), "one weight per feature");
+        assert!(
+            weights.iter().all(|w| w.is_finite() && *w > 0.0),
+            "sampling weights must be positive"
+        );
+        let mut total = 0.0;
+        self.cumulative = Some(
+            weights
+                .iter()
+                .map(|w| {
+                    total += w;
+                    total
+                })
+                .collect(),
+        );
+        self
     }
 
     pub fn len(&self) -> usize {
@@ -140,6 +165,15 @@ pub(crate) struct Grower {
     order: Vec<u32>,
     scratch: Vec<u32>,
     stack: Vec<Pending>,
+    marks: Marks,
+}
+
+/// Which features the current node has drawn, for weighted draws: feature `f` was
+/// drawn when `stamp[f] == node`.
+#[derive(Default)]
+struct Marks {
+    stamp: Vec<u32>,
+    node: u32,
 }
 
 impl Grower {
@@ -152,6 +186,7 @@ impl Grower {
             order: (0..n_features as u32).collect(),
             scratch: Vec::new(),
             stack: Vec::new(),
+            marks: Marks::default(),
         }
     }
 
@@ -305,7 +340,7 @@ impl Grower {
         let mut evaluated = 0;
         let mut i = 0;
         while i < p && evaluated < k {
-            let f = draw(&mut self.order, i, rng);
+            let f = draw(x, &mut self.order, &mut self.marks, i, rng);
             i += 1;
             let candidate = match rule {
                 SplitRule::Best => best_threshold(x.codes[f], idx, &mut self.hist, &scan),
@@ -347,7 +382,7 @@ impl Grower {
             let want = (k - evaluated).min(LANES).min(p - i);
             let mut batch = [0usize; LANES];
             for slot in batch.iter_mut().take(want) {
-                *slot = draw(&mut self.order, i, rng);
+                *slot = draw(x, &mut self.order, &mut self.marks, i, rng);
                 i += 1;
             }
             let n_bins = batch[..want]
@@ -395,7 +430,7 @@ impl Grower {
         }
         let p = self.order.len();
         for i in 0..p {
-            let f = draw(&mut self.order, i, rng);
+            let f = draw(x, &mut self.order, &mut self.marks, i, rng);
             let (ca, cb) = (x.codes[f][a], x.codes[f][b]);
             if ca == cb {
                 continue;
@@ -431,13 +466,76 @@ fn keep_better(best: &mut Option<Split>, feature: usize, candidate: Candidate) {
     }
 }
 
-/// The `i`-th feature drawn without replacement: a step of Fisher-Yates on the
-/// grower's persistent feature order, whose first `i` positions hold this node's
-/// earlier draws.
-fn draw<R: Rng>(order: &mut [u32], i: usize, rng: &mut R) -> usize {
+/// The `i`-th feature drawn without replacement at a node: uniformly, or with
+/// probability proportional to the feature set's weights.
+fn draw<R: Rng>(
+    x: &FeatureSet<'_>,
+    order: &mut [u32],
+    marks: &mut Marks,
+    i: usize,
+    rng: &mut R,
+) -> usize {
+    match &x.cumulative {
+        None => draw_uniform(order, i, rng),
+        Some(cumulative) => draw_weighted(cumulative, marks, i, rng),
+    }
+}
+
+/// A step of Fisher-Yates on the grower's persistent feature order, whose first `i`
+/// positions hold this node's earlier draws.
+fn draw_uniform<R: Rng>(order: &mut [u32], i: usize, rng: &mut R) -> usize {
     let j = rng.random_range(i..order.len());
     order.swap(i, j);
     order[i] as usize
+}
+
+/// Consecutive rejections after which a weighted draw scans the undrawn features.
+const MAX_REJECTIONS: usize = 16;
+
+/// A weighted draw without replacement: a feature is drawn from the cumulative
+/// weights by bisection, O(log p), and drawn again when this node already has it.
+/// Nodes draw few of the p features, so rejections are rare; when the drawn ones
+/// hold most of the weight, a linear scan of the rest (O(p)) bounds the cost.
+fn draw_weighted<R: Rng>(cumulative: &[f64], marks: &mut Marks, i: usize, rng: &mut R) -> usize {
+    let p = cumulative.len();
+    if marks.stamp.len() != p {
+        marks.stamp = vec![0; p];
+        marks.node = 0;
+    }
+    if i == 0 {
+        marks.node = marks.node.wrapping_add(1);
+        if marks.node == 0 {
+            marks.stamp.fill(0);
+            marks.node = 1;
+        }
+    }
+    let total = cumulative[p - 1];
+    let take = |f: usize, marks: &mut Marks| {
+        marks.stamp[f] = marks.node;
+        f
+    };
+    for _ in 0..MAX_REJECTIONS {
+        let u = rng.random::<f64>() * total;
+        let f = cumulative.partition_point(|&c| c <= u).min(p - 1);
+        if marks.stamp[f] != marks.node {
+            return take(f, marks);
+        }
+    }
+    let weight = |f: usize| cumulative[f] - if f == 0 { 0.0 } else { cumulative[f - 1] };
+    let left: f64 = (0..p)
+        .filter(|&f| marks.stamp[f] != marks.node)
+        .map(weight)
+        .sum();
+    let mut u = rng.random::<f64>() * left;
+    let mut last = None;
+    for f in (0..p).filter(|&f| marks.stamp[f] != marks.node) {
+        last = Some(f);
+        u -= weight(f);
+        if u < 0.0 {
+            return take(f, marks);
+        }
+    }
+    take(last.expect("a node draws at most p features"), marks)
 }
 
 fn leaf_node(value: f64) -> Node {

@@ -11,6 +11,7 @@ use grn::mutual_info::aracne::AracneParams;
 use grn::mutual_info::{Estimator, MiParams};
 use grn::trees::{BoostingParams, OobImprovement};
 
+use super::prior::PriorArgs;
 use super::{Bar, ExpressionArgs, Global, check_output, info};
 
 #[derive(Debug, Args)]
@@ -71,15 +72,20 @@ pub struct InferArgs {
     /// genie3,clr,aracne].
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     members: Vec<SingleMethod>,
+    #[command(flatten)]
+    prior: PriorArgs,
     /// Output edge list (TSV: regulator, target, score, sign; `.gz` to compress).
     #[arg(long, short, value_name = "FILE")]
     output: PathBuf,
 }
 
 pub fn run(args: InferArgs, global: &Global) -> Result<()> {
-    check_output(&args.output, &[&args.input.expr])?;
+    let mut inputs = vec![args.input.expr.as_path()];
+    inputs.extend(args.prior.path());
+    check_output(&args.output, &inputs)?;
     let started = Instant::now();
     let (matrix, regulators) = args.input.load()?;
+    let prior = args.prior.load(&matrix, global)?;
     let method = match args.method {
         Method::Consensus(_) if !args.members.is_empty() => Method::Consensus(args.members),
         m => m,
@@ -104,7 +110,7 @@ pub fn run(args: InferArgs, global: &Global) -> Result<()> {
         },
     };
     let bar = Bar::new(global);
-    let edges = infer::infer(&matrix, &regulators, &params, &bar)?;
+    let edges = infer::infer_with_prior(&matrix, &regulators, &params, prior.as_ref(), &bar)?;
     bar.finish();
     edges
         .save_tsv(&args.output)

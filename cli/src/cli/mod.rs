@@ -5,6 +5,7 @@ mod eval;
 mod export;
 mod infer;
 mod perturb;
+mod prior;
 mod simulate;
 mod stats;
 
@@ -55,6 +56,9 @@ enum Command {
     Perturb(perturb::PerturbArgs),
     /// Rank candidate perturbations by how well they move a gene signature.
     Screen(perturb::ScreenArgs),
+    /// Build a prior (TF -> gene evidence) from ATAC peaks, peak-gene links and TF
+    /// motifs, for --prior.
+    Prior(prior::PriorCommandArgs),
 }
 
 /// Runs the parsed command.
@@ -74,6 +78,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Stats(a) => stats::run(a, &global),
         Command::Perturb(a) => perturb::run_perturb(a, &global),
         Command::Screen(a) => perturb::run_screen(a, &global),
+        Command::Prior(a) => prior::run(a, &global),
     })
 }
 

@@ -16,6 +16,7 @@ use grn::perturb::{
     screen,
 };
 
+use super::prior::PriorArgs;
 use super::{Bar, ExpressionArgs, Global, check_output, first_few, info, warn};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -100,6 +101,11 @@ struct ModelArgs {
     /// stronger loops are damped to it, with a warning.
     #[arg(long, value_name = "R", default_value_t = PropagationParams::MAX_RADIUS)]
     max_radius: f64,
+    /// Prior edges: each network edge's score is multiplied by its prior factor
+    /// before --per-target picks a target's regulators, so responses propagate
+    /// along edges with evidence (CellOracle's base GRN at --prior-strength 1).
+    #[command(flatten)]
+    prior: PriorArgs,
 }
 
 /// A fitted model and what it was fitted on.
@@ -111,7 +117,9 @@ struct Loaded {
 
 impl ModelArgs {
     fn inputs(&self) -> Vec<&Path> {
-        vec![&self.input.expr, &self.network]
+        let mut inputs = vec![self.input.expr.as_path(), self.network.as_path()];
+        inputs.extend(self.prior.path());
+        inputs
     }
 
     /// Reads the inputs, runs `check` on the matrix (flags naming genes are checked
@@ -123,6 +131,7 @@ impl ModelArgs {
     ) -> Result<Loaded> {
         let (matrix, regulators) = self.input.load()?;
         check(&matrix)?;
+        let guide = self.prior.load(&matrix, global)?;
         let tfs: Option<Vec<String>> = match &regulators {
             Regulators::All => None,
             Regulators::Only(idx) => Some(idx.iter().map(|&i| matrix.genes()[i].clone()).collect()),
@@ -130,14 +139,21 @@ impl ModelArgs {
         let options = network::ReadOptions {
             format: None,
             cut: Cut {
-                per_target: Some(self.per_target),
+                // A prior reorders each target's edges, so the cut comes after it.
+                per_target: guide.is_none().then_some(self.per_target),
                 tf_only: tfs.is_some(),
                 ..Cut::default()
             },
             tfs,
         };
-        let network = network::read(&self.network, &options)
+        let mut network = network::read(&self.network, &options)
             .with_context(|| format!("cannot read the network {}", self.network.display()))?;
+        if let Some(guide) = &guide {
+            network = guide.guide_network(&network).cut(&Cut {
+                per_target: Some(self.per_target),
+                ..Cut::default()
+            })?;
+        }
         let kind = match self.model {
             ModelChoice::Linear => ModelKind::Linear(self.alpha.0),
             ModelChoice::Forest => {
