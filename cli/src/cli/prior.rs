@@ -41,8 +41,7 @@ impl PriorArgs {
         let params = PriorParams {
             strength: self.prior_strength,
         }
-        .check()
-        .map_err(|e| anyhow::anyhow!("--prior-strength: {e}"))?;
+        .check()?;
         let Some(path) = &self.prior else {
             return Ok(None);
         };
