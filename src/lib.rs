@@ -20,6 +20,7 @@ pub mod named;
 pub mod network;
 pub mod perturb;
 pub mod random;
+pub mod shard;
 pub mod simulate;
 pub mod trees;
 
