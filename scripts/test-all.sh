@@ -16,7 +16,8 @@ if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-    'maturin>=1.5,<2' numpy pandas scipy anndata networkx pytest
+    'maturin>=1.5,<2' numpy pandas scipy anndata networkx pytest \
+    dask distributed 'snakemake>=8'
 (cd python && VIRTUAL_ENV=$venv PATH=$venv/bin:$PATH maturin develop --release --quiet)
 
 status=0

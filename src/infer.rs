@@ -38,6 +38,7 @@ use crate::mutual_info::aracne::{self, AracneParams};
 use crate::mutual_info::{self, MiError, MiParams, clr, correlation, mrnet};
 use crate::network::{EdgeTable, Sign};
 use crate::prior::PriorGuide;
+use crate::shard::{RunKey, Shard, ShardTable};
 use crate::trees::{self, BinnedMatrix, BoostingParams, EnsembleParams, ForestParams, ParamError};
 use crate::{Progress, Quiet, consensus, random};
 
@@ -477,13 +478,7 @@ impl ValidInferParams {
         prior: Option<&PriorGuide>,
         progress: &dyn Progress,
     ) -> Result<EdgeTable, InferError> {
-        if let Some(g) = prior
-            && g.prior().genes() != matrix.genes()
-        {
-            return Err(InferError::Input(
-                "the prior was resolved on other genes than the matrix's".into(),
-            ));
-        }
+        check_prior_genes(prior, matrix)?;
         let mut edges = if let Method::Consensus(_) = self.method {
             let candidates = regulators.indices(matrix.n_genes());
             let n_pairs = candidates.len() * matrix.n_genes() - candidates.len();
@@ -502,15 +497,48 @@ impl ValidInferParams {
         } else {
             self.scores(matrix, regulators, &self.runs[0], self.top, prior, progress)?
         };
-        edges.sort_by_score();
-        if let Some(top) = self.top {
-            edges.truncate(top);
-        }
-        if !edges.is_signed() {
-            let signs = correlation::spearman_signs(matrix.values().view(), &edges);
-            edges.set_signs(signs);
-        }
+        rank(&mut edges, self.top, matrix);
         Ok(edges)
+    }
+
+    /// One block of targets of a tree method, ranked, cut and signed as [`infer`]
+    /// treats the whole table, for [`crate::shard::merge`] to combine with the other blocks
+    /// into the single run's table. Pairwise methods and consensus score pairs
+    /// from all genes at once and cannot be split by target.
+    pub fn infer_shard(
+        &self,
+        matrix: &ExpressionMatrix,
+        regulators: &Regulators,
+        shard: Shard,
+        prior: Option<&PriorGuide>,
+        progress: &dyn Progress,
+    ) -> Result<ShardTable, InferError> {
+        match (&self.method, &self.runs[0]) {
+            (Method::Trees(_), Run::Trees(ensemble)) => {
+                check_prior_genes(prior, matrix)?;
+                Ok(tree_shard(
+                    matrix,
+                    regulators,
+                    &self.params,
+                    ensemble,
+                    shard,
+                    prior,
+                    progress,
+                ))
+            }
+            (method, _) => Err(InferError::Input(format!(
+                "{method} cannot be split by target: {}; only the tree methods ({}) score \
+                 each target on its own. Run {method} on one machine",
+                if let Method::Consensus(_) = method {
+                    "a consensus ranks every pair of every member at once"
+                } else {
+                    "it scores pairs from one MI or correlation matrix of all genes (and \
+                     for clr, aracne, mrnet and partial-corr each score depends on every \
+                     gene)"
+                },
+                TreeMethod::ALL.map(TreeMethod::name).join(", ")
+            ))),
+        }
     }
 
     /// One method's edges, unsorted; `top` lets pair scorers keep only the best
@@ -527,7 +555,13 @@ impl ValidInferParams {
         let method = match run {
             Run::Trees(ensemble) => {
                 return Ok(importances(
-                    matrix, regulators, ensemble, self.seed, prior, progress,
+                    matrix,
+                    regulators,
+                    ensemble,
+                    self.seed,
+                    0..matrix.n_genes(),
+                    prior,
+                    progress,
                 ));
             }
             Run::Pairs(m) => *m,
@@ -563,6 +597,71 @@ impl ValidInferParams {
     }
 }
 
+/// Ranks a method's edges (highest first, ties by names), keeps the `top` and signs
+/// them: what every run does after its engine.
+fn rank(edges: &mut EdgeTable, top: Option<usize>, matrix: &ExpressionMatrix) {
+    edges.sort_by_score();
+    if let Some(top) = top {
+        edges.truncate(top);
+    }
+    if !edges.is_signed() {
+        let signs = correlation::spearman_signs(matrix.values().view(), edges);
+        edges.set_signs(signs);
+    }
+}
+
+/// A prior must be resolved on the matrix it guides.
+fn check_prior_genes(
+    prior: Option<&PriorGuide>,
+    matrix: &ExpressionMatrix,
+) -> Result<(), InferError> {
+    match prior {
+        Some(g) if g.prior().genes() != matrix.genes() => Err(InferError::Input(
+            "the prior was resolved on other genes than the matrix's".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// [`ValidInferParams::infer_shard`] for a tree method: the block's importances,
+/// ranked, cut at `params.top` and signed, keyed by the input, `params`, the
+/// ensemble and the prior.
+fn tree_shard(
+    matrix: &ExpressionMatrix,
+    regulators: &Regulators,
+    params: &InferParams,
+    ensemble: &EnsembleParams,
+    shard: Shard,
+    prior: Option<&PriorGuide>,
+    progress: &dyn Progress,
+) -> ShardTable {
+    let targets = shard.targets(matrix.n_genes());
+    let mut edges = importances(
+        matrix,
+        regulators,
+        ensemble,
+        params.seed,
+        targets,
+        prior,
+        progress,
+    );
+    rank(&mut edges, params.top, matrix);
+    let key = RunKey::new(
+        matrix,
+        regulators,
+        params.method.name(),
+        &format!("{ensemble:?} {params:?} {prior:?}"),
+        params.seed,
+        params.top,
+    );
+    ShardTable {
+        shard,
+        key,
+        edges,
+        origin: format!("shard {shard}").into(),
+    }
+}
+
 /// The engine: fits `ensemble` for every target on its candidate regulators and
 /// returns the importances as an (unsorted) edge table, targets in matrix order.
 pub fn tree_importances(
@@ -574,24 +673,34 @@ pub fn tree_importances(
 ) -> Result<EdgeTable, InferError> {
     ensemble.validate()?;
     Ok(importances(
-        matrix, regulators, ensemble, seed, None, progress,
+        matrix,
+        regulators,
+        ensemble,
+        seed,
+        0..matrix.n_genes(),
+        None,
+        progress,
     ))
 }
 
-/// [`tree_importances`] for settings already checked.
+/// [`tree_importances`] for settings already checked, of the `targets` only (a
+/// shard); a target's random stream is keyed by its index in the matrix, so a
+/// target scores the same in any block.
 fn importances(
     matrix: &ExpressionMatrix,
     regulators: &Regulators,
     ensemble: &EnsembleParams,
     seed: u64,
+    targets: std::ops::Range<usize>,
     prior: Option<&PriorGuide>,
     progress: &dyn Progress,
 ) -> EdgeTable {
     let n_genes = matrix.n_genes();
     let regs = regulators.indices(n_genes);
     let binned = BinnedMatrix::new(matrix.values().view());
-    progress.start("targets", n_genes as u64);
-    let per_target: Vec<Vec<(usize, f64)>> = (0..n_genes)
+    progress.start("targets", targets.len() as u64);
+    let per_target: Vec<Vec<(usize, f64)>> = targets
+        .clone()
         .into_par_iter()
         .map(|target| {
             let features: Vec<usize> = regs.iter().copied().filter(|&r| r != target).collect();
@@ -625,7 +734,7 @@ fn importances(
         .collect();
     let genes: Arc<[String]> = matrix.genes().to_vec().into();
     let mut edges = EdgeTable::new(genes, false);
-    for (target, scores) in per_target.into_iter().enumerate() {
+    for (target, scores) in targets.zip(per_target) {
         for (regulator, score) in scores {
             edges.push(regulator, target, score, Sign::Unknown);
         }

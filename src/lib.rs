@@ -21,6 +21,7 @@ pub mod network;
 pub mod perturb;
 pub mod prior;
 pub mod random;
+pub mod shard;
 pub mod simulate;
 pub mod trees;
 

@@ -80,6 +80,35 @@ def infer(
     found), highest score first. ``early_stop_window=0`` turns GRNBoost2's early
     stopping off."""
 
+def infer_shard(
+    expr: Expression,
+    shard: str,
+    method: str = "genie3",
+    tfs: Optional[Sequence[str]] = None,
+    seed: int = 0,
+    trees: Optional[int] = None,
+    top: Optional[int] = None,
+    early_stop_window: Optional[int] = None,
+    oob_improvement: Optional[str] = None,
+    threads: Optional[int] = None,
+    logger: Optional[logging.Logger] = None,
+) -> Tuple[str, List[str]]:
+    """One block ``"I/N"`` of the targets of a tree method: (the shard file's text,
+    TF names not found), as ``grn infer --targets-shard`` writes it."""
+
+def merge_shards(
+    shards: Sequence[str],
+) -> Tuple[
+    List[str],
+    npt.NDArray[np.uint32],
+    npt.NDArray[np.uint32],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.int8],
+    List[str],
+]:
+    """The shards of one run merged into the single run's columns, as ``infer``
+    returns them (``grn merge``)."""
+
 def perturb(
     expr: Expression,
     network: Dict[str, Any],

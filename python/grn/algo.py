@@ -10,7 +10,10 @@ The functions take what arboreto's take (a pandas DataFrame of cells x genes, a
 numpy array or scipy sparse matrix with ``gene_names``) and return what they return:
 a DataFrame with columns ``TF``, ``target`` (str) and ``importance`` (float64),
 highest importance first. The work runs in-process on all cores (Rust, rayon) with
-the GIL released; no dask cluster is started or needed.
+the GIL released; no dask cluster is started or needed. Given a
+``client_or_address`` (a :class:`distributed.Client` or a scheduler address), the
+targets are split over the cluster's workers instead (:func:`grn.dask.infer`), with
+the same result.
 
 Where results differ from arboreto's, and why
 ---------------------------------------------
@@ -43,7 +46,7 @@ Where results differ from arboreto's, and why
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Optional, Sequence, Tuple, Union
 
 import pandas as pd
 
@@ -55,12 +58,20 @@ __all__ = ["grnboost2", "genie3"]
 EARLY_STOP_WINDOW_LENGTH = 25
 
 
-def _check_client(client_or_address: Any) -> None:
+def _dask_client(client_or_address: Any) -> Tuple[Any, bool]:
+    """The Dask client to run on (``None``: in-process) and whether it is ours to
+    close, from arboreto's ``client_or_address``."""
     if client_or_address is None or client_or_address == "local":
-        return
+        return None, False
+    if isinstance(client_or_address, str):
+        from distributed import Client
+
+        return Client(client_or_address), True
+    if hasattr(client_or_address, "submit") and hasattr(client_or_address, "scatter"):
+        return client_or_address, False
     raise ValueError(
-        "grn runs in-process on all cores and does not use a dask client; pass "
-        f"client_or_address='local' (or leave it out), got {client_or_address!r}"
+        "client_or_address must be 'local' (in-process), a distributed.Client or a "
+        f"scheduler address such as 'tcp://host:8786', got {client_or_address!r}"
     )
 
 
@@ -83,7 +94,27 @@ def _run(
     verbose: bool,
     **kwargs: Any,
 ) -> pd.DataFrame:
-    _check_client(client_or_address)
+    client, owned = _dask_client(client_or_address)
+    if client is not None:
+        from . import dask
+
+        try:
+            with _core.verbosity(verbose):
+                df = dask.infer(
+                    expression_data,
+                    method,
+                    client=client,
+                    gene_names=gene_names,
+                    tfs=_tf_list(tf_names),
+                    seed=0 if seed is None else int(seed),
+                    top=limit,
+                    **kwargs,
+                )
+        finally:
+            if owned:
+                client.close()
+        df = df.rename(columns={"regulator": "TF", "score": "importance"})
+        return df[["TF", "target", "importance"]]
     with _core.verbosity(verbose):
         expr = _core.expression(expression_data, gene_names)
         _core._warn_dropped(expr)
@@ -123,7 +154,9 @@ def grnboost2(
         ``'all'`` or a list of candidate regulators; names that are not genes of
         the matrix are ignored (and reported).
     client_or_address
-        Accepted for compatibility: ``'local'`` (or ``None``); grn does not use dask.
+        ``'local'`` (or ``None``): run in-process on all cores. A
+        :class:`distributed.Client` or a scheduler address: split the targets over
+        the cluster's workers (:func:`grn.dask.infer`); the result is the same.
     early_stop_window_length
         Stop boosting a target when the mean out-of-bag improvement over this many
         rounds is negative (arboreto's default 25); ``None`` runs all 5000 rounds.

@@ -33,6 +33,7 @@ use grn::perturb::{
     Alpha, Baseline, ForestModelParams, ModelKind, ModelParams, Perturbation, Predictor,
     Propagation, PropagationParams, ResponseModel, ScreenParams, Signature, WeightPrior,
 };
+use grn::shard::{Shard, ShardTable, merge};
 use grn::trees::{BoostingParams, OobImprovement};
 
 /// A library error as the Python exception a Python user expects: a missing file is
@@ -552,6 +553,12 @@ fn infer<'py>(
         })
     })?;
     let edges = edges.map_err(|e| py_err(&e))?;
+    Ok(edge_columns(py, &edges, missing))
+}
+
+/// A table as (genes, regulator indices, target indices, scores, signs as -1/0/1,
+/// TF names not in the matrix).
+fn edge_columns<'py>(py: Python<'py>, edges: &EdgeTable, missing: Vec<String>) -> EdgeColumns<'py> {
     let n = edges.len();
     let (mut reg, mut tgt, mut score, mut sign) = (
         Vec::with_capacity(n),
@@ -565,14 +572,91 @@ fn infer<'py>(
         score.push(e.score);
         sign.push(e.sign.as_f64() as i8);
     }
-    Ok((
+    (
         edges.genes().to_vec(),
         reg.into_pyarray(py),
         tgt.into_pyarray(py),
         score.into_pyarray(py),
         sign.into_pyarray(py),
         missing,
-    ))
+    )
+}
+
+/// Scores one block of targets of a tree method (`grn infer --targets-shard`):
+/// returns the shard file's text (which `merge_shards` takes) and the TF names not
+/// in the matrix.
+#[pyfunction]
+#[pyo3(signature = (
+    expr, shard, method="genie3", tfs=None, seed=0, trees=None, top=None,
+    early_stop_window=None, oob_improvement=None, threads=None, logger=None
+))]
+#[allow(clippy::too_many_arguments)]
+fn infer_shard(
+    py: Python<'_>,
+    expr: &Bound<'_, Expression>,
+    shard: &str,
+    method: &str,
+    tfs: Option<Vec<String>>,
+    seed: u64,
+    trees: Option<usize>,
+    top: Option<usize>,
+    early_stop_window: Option<usize>,
+    oob_improvement: Option<&str>,
+    threads: Option<usize>,
+    logger: Option<Py<PyAny>>,
+) -> PyResult<(String, Vec<String>)> {
+    let matrix = &expr.get().matrix;
+    let params = infer_params(
+        method,
+        seed,
+        trees,
+        top,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        boosting(early_stop_window, oob_improvement)?,
+    )?;
+    let shard: Shard = shard.parse().map_err(|e| py_err(&e))?;
+    let (regs, missing) = regulators(matrix, tfs)?;
+    let progress = progress(logger);
+    let table = py.detach(|| {
+        in_pool(threads, || {
+            params
+                .check()?
+                .infer_shard(matrix, &regs, shard, None, progress.as_ref())
+        })
+    })?;
+    let table = table.map_err(|e| py_err(&e))?;
+    let mut text = Vec::new();
+    table
+        .write_tsv(&mut text)
+        .map_err(|e| PyOSError::new_err(e.to_string()))?;
+    let text = String::from_utf8(text).map_err(|e| value_err(e.to_string()))?;
+    Ok((text, missing))
+}
+
+/// Merges the texts of the shards of one run (`grn merge`) into the single run's
+/// table, as `infer` returns it.
+#[pyfunction]
+fn merge_shards<'py>(py: Python<'py>, shards: Vec<String>) -> PyResult<EdgeColumns<'py>> {
+    let edges = py
+        .detach(|| {
+            let tables = shards
+                .iter()
+                .enumerate()
+                .map(|(i, text)| {
+                    ShardTable::parse_tsv(text, std::path::Path::new(&format!("<shard {}>", i + 1)))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            merge(tables)
+        })
+        .map_err(|e| py_err(&e))?;
+    Ok(edge_columns(py, &edges, Vec::new()))
 }
 
 /// A network from DataFrame columns, as `EdgeTable::read_tsv` would read the same
@@ -1100,6 +1184,8 @@ fn method_names() -> Vec<&'static str> {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Expression>()?;
     m.add_function(wrap_pyfunction!(infer, m)?)?;
+    m.add_function(wrap_pyfunction!(infer_shard, m)?)?;
+    m.add_function(wrap_pyfunction!(merge_shards, m)?)?;
     m.add_function(wrap_pyfunction!(perturb, m)?)?;
     m.add_function(wrap_pyfunction!(screen, m)?)?;
     m.add_function(wrap_pyfunction!(read_gene_list, m)?)?;

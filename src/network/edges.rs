@@ -232,6 +232,11 @@ impl EdgeTable {
     /// indexed in order of first appearance.
     pub fn read_tsv(path: &Path) -> Result<EdgeTable, EdgeTableError> {
         let text = files::read_to_string(path)?;
+        Self::parse_tsv(&text, path)
+    }
+
+    /// [`EdgeTable::read_tsv`] of text already in memory; `path` names it in errors.
+    pub fn parse_tsv(text: &str, path: &Path) -> Result<EdgeTable, EdgeTableError> {
         let invalid = |line: usize, message: String| {
             EdgeTableError::from(ParseError::at_line(path, line, message))
         };

@@ -9,6 +9,7 @@ use clap::Args;
 use grn::infer::{self, InferParams, Method, SingleMethod};
 use grn::mutual_info::aracne::AracneParams;
 use grn::mutual_info::{Estimator, MiParams};
+use grn::shard::{self, Shard};
 use grn::trees::{BoostingParams, OobImprovement};
 
 use super::prior::PriorArgs;
@@ -74,9 +75,45 @@ pub struct InferArgs {
     members: Vec<SingleMethod>,
     #[command(flatten)]
     prior: PriorArgs,
+    /// Score only the I-th of N blocks of targets (tree methods) into a shard file;
+    /// `grn merge` combines the N shards into the bytes of the single run.
+    #[arg(long, value_name = "I/N")]
+    targets_shard: Option<Shard>,
     /// Output edge list (TSV: regulator, target, score, sign; `.gz` to compress).
     #[arg(long, short, value_name = "FILE")]
     output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shard files of one run (`grn infer --targets-shard I/N`), all N of them,
+    /// in any order.
+    #[arg(required = true, value_name = "SHARD")]
+    shards: Vec<PathBuf>,
+    /// Output edge list, the bytes `grn infer` writes without shards.
+    #[arg(long, short, value_name = "FILE")]
+    output: PathBuf,
+}
+
+pub fn run_merge(args: MergeArgs, global: &Global) -> Result<()> {
+    let inputs: Vec<&std::path::Path> = args.shards.iter().map(PathBuf::as_path).collect();
+    check_output(&args.output, &inputs)?;
+    let started = Instant::now();
+    let edges = shard::merge_files(&args.shards)?;
+    edges
+        .save_tsv(&args.output)
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    info(
+        global,
+        &format!(
+            "{} edges of {} shards written to {} in {:.1} s",
+            edges.len(),
+            args.shards.len(),
+            args.output.display(),
+            started.elapsed().as_secs_f64()
+        ),
+    );
+    Ok(())
 }
 
 pub fn run(args: InferArgs, global: &Global) -> Result<()> {
@@ -110,6 +147,31 @@ pub fn run(args: InferArgs, global: &Global) -> Result<()> {
         },
     };
     let bar = Bar::new(global);
+    if let Some(shard) = args.targets_shard {
+        let table =
+            params
+                .check()?
+                .infer_shard(&matrix, &regulators, shard, prior.as_ref(), &bar)?;
+        bar.finish();
+        table
+            .save_tsv(&args.output)
+            .with_context(|| format!("cannot write {}", args.output.display()))?;
+        let targets = shard.targets(matrix.n_genes());
+        info(
+            global,
+            &format!(
+                "{}: shard {shard} (targets {}-{} of {}): {} edges written to {} in {:.1} s",
+                params.method,
+                targets.start + 1,
+                targets.end,
+                matrix.n_genes(),
+                table.edges.len(),
+                args.output.display(),
+                started.elapsed().as_secs_f64()
+            ),
+        );
+        return Ok(());
+    }
     let edges = infer::infer_with_prior(&matrix, &regulators, &params, prior.as_ref(), &bar)?;
     bar.finish();
     edges

@@ -44,6 +44,8 @@ pub struct Global {
 enum Command {
     /// Infer a regulatory network from an expression matrix.
     Infer(infer::InferArgs),
+    /// Combine the shard files of `grn infer --targets-shard` into one network.
+    Merge(infer::MergeArgs),
     /// Score a predicted network against a gold standard (AUROC, AUPR, early precision).
     Eval(eval::EvalArgs),
     /// Simulate expression data from a known (given or random) network.
@@ -72,6 +74,7 @@ pub fn run(cli: Cli) -> Result<()> {
     let global = cli.global;
     pool.install(|| match cli.command {
         Command::Infer(a) => infer::run(a, &global),
+        Command::Merge(a) => infer::run_merge(a, &global),
         Command::Eval(a) => eval::run(a, &global),
         Command::Simulate(a) => simulate::run(a, &global),
         Command::Export(a) => export::run(a, &global),
