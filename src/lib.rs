@@ -12,6 +12,7 @@
 pub mod consensus;
 pub mod evaluate;
 pub mod export;
+pub mod explain;
 pub mod expression;
 pub mod files;
 pub mod infer;
@@ -19,6 +20,7 @@ pub mod mutual_info;
 pub mod named;
 pub mod network;
 pub mod perturb;
+pub mod predict;
 pub mod random;
 pub mod simulate;
 pub mod trees;
