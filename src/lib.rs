@@ -11,8 +11,8 @@
 
 pub mod consensus;
 pub mod evaluate;
-pub mod export;
 pub mod explain;
+pub mod export;
 pub mod expression;
 pub mod files;
 pub mod infer;

@@ -45,7 +45,11 @@ pub struct Explanation {
 
 /// Explains `model`'s prediction of `target` at the gene levels `x` (one per
 /// model gene).
-pub fn explain(model: &ResponseModel, target: usize, x: &[f64]) -> Result<Explanation, PerturbError> {
+pub fn explain(
+    model: &ResponseModel,
+    target: usize,
+    x: &[f64],
+) -> Result<Explanation, PerturbError> {
     let regs = model.regulators(target).to_vec();
     if regs.is_empty() {
         return Err(PerturbError::Input(format!(
@@ -67,7 +71,9 @@ pub fn explain(model: &ResponseModel, target: usize, x: &[f64]) -> Result<Explan
             expected,
         });
     }
-    let ensemble = model.tree_model(target).expect("tree models have ensembles");
+    let ensemble = model
+        .tree_model(target)
+        .expect("tree models have ensembles");
     let covers = model.covers(target).ok_or_else(|| {
         PerturbError::Input(format!(
             "the model of {} has no node covers, which TreeSHAP needs",
@@ -188,7 +194,17 @@ fn recurse(
     );
     // A cold branch no training sample reached carries no weight (z = o = 0).
     if cover[cold] > 0 {
-        recurse(tree, cover, x, phi, cold, m, iz * cover[cold] as f64 / rj, 0.0, d);
+        recurse(
+            tree,
+            cover,
+            x,
+            phi,
+            cold,
+            m,
+            iz * cover[cold] as f64 / rj,
+            0.0,
+            d,
+        );
     }
 }
 
@@ -300,15 +316,15 @@ mod tests {
     /// A depth-3 tree over 3 features that uses feature 0 twice on one path.
     fn small_tree() -> (Tree, Vec<u32>) {
         let nodes = vec![
-            split(0, 0.5, 1, 2),  // 0
-            split(1, 0.5, 3, 4),  // 1
-            split(2, 0.5, 5, 6),  // 2
-            leaf(1.0),            // 3
-            split(0, 0.2, 7, 8),  // 4
-            leaf(-2.0),           // 5
-            leaf(4.0),            // 6
-            leaf(0.5),            // 7
-            leaf(3.0),            // 8
+            split(0, 0.5, 1, 2), // 0
+            split(1, 0.5, 3, 4), // 1
+            split(2, 0.5, 5, 6), // 2
+            leaf(1.0),           // 3
+            split(0, 0.2, 7, 8), // 4
+            leaf(-2.0),          // 5
+            leaf(4.0),           // 6
+            leaf(0.5),           // 7
+            leaf(3.0),           // 8
         ];
         let cover = vec![100, 60, 40, 25, 35, 10, 30, 15, 20];
         (Tree::from_nodes(nodes, 3).unwrap(), cover)
@@ -323,7 +339,11 @@ mod tests {
         }
         let (l, r) = (n.left as usize, n.right as usize);
         if s & (1 << n.feature) != 0 {
-            let next = if x[n.feature as usize] <= n.threshold { l } else { r };
+            let next = if x[n.feature as usize] <= n.threshold {
+                l
+            } else {
+                r
+            };
             cond_exp(tree, cover, x, s, next)
         } else {
             (cover[l] as f64 * cond_exp(tree, cover, x, s, l)
@@ -364,7 +384,10 @@ mod tests {
                     tree_shap(&tree, &cover, &x, &mut phi);
                     let exact = brute_force(&tree, &cover, &x, 3);
                     for k in 0..3 {
-                        assert!((phi[k] - exact[k]).abs() < 1e-12, "{x:?}: {phi:?} vs {exact:?}");
+                        assert!(
+                            (phi[k] - exact[k]).abs() < 1e-12,
+                            "{x:?}: {phi:?} vs {exact:?}"
+                        );
                     }
                     let total: f64 = phi.iter().sum();
                     let gap = tree.predict(&x) as f64 - expected_value(&tree, &cover);

@@ -25,8 +25,8 @@ pub fn path_contributions(predictor: &Predictor<'_>, effects: &Effects) -> Vec<S
     let n = model.n_genes();
     let x0 = predictor.baseline().to_vec();
     let mut x1 = x0.clone();
-    for g in 0..n {
-        x1[g] += effects.of(g).delta;
+    for (g, x) in x1.iter_mut().enumerate() {
+        *x += effects.of(g).delta;
     }
     // Each target's per-regulator change of contribution, computed once.
     let mut cache: Vec<Option<Vec<f64>>> = vec![None; n];
@@ -73,7 +73,11 @@ pub fn path_contributions(predictor: &Predictor<'_>, effects: &Effects) -> Vec<S
 /// Per gene (indexed by gene), the predicted level's conformal interval at
 /// `level` (lower and upper bounds; `NA` for perturbed genes, genes without a
 /// model, or levels the model has no width for).
-pub fn intervals(predictor: &Predictor<'_>, effects: &Effects, level: f64) -> (Vec<String>, Vec<String>) {
+pub fn intervals(
+    predictor: &Predictor<'_>,
+    effects: &Effects,
+    level: f64,
+) -> (Vec<String>, Vec<String>) {
     let model = predictor.model();
     (0..model.n_genes())
         .map(|g| {

@@ -237,7 +237,11 @@ pub fn score(
         let spy: f64 = y.iter().zip(&p).map(|(a, b)| (a - my) * (b - mp)).sum();
         let half = model.interval(t, level);
         let coverage = half.map(|h| {
-            let inside = y.iter().zip(&p).filter(|(a, b)| (*a - *b).abs() <= h).count();
+            let inside = y
+                .iter()
+                .zip(&p)
+                .filter(|(a, b)| (*a - *b).abs() <= h)
+                .count();
             inside_all += inside;
             with_interval += n;
             inside as f64 / n as f64

@@ -11,8 +11,8 @@ use clap::{Args, ValueEnum};
 use grn::expression::{ExpressionMatrix, Regulators};
 use grn::network::{self, Cut};
 use grn::perturb::{
-    BoostingModelParams, ForestModelParams, INTERVAL_LEVELS, ModelKind, ModelParams,
-    ResponseModel, WeightPrior, fit,
+    BoostingModelParams, ForestModelParams, INTERVAL_LEVELS, ModelKind, ModelParams, ResponseModel,
+    WeightPrior, fit,
 };
 use grn::{explain, predict};
 
@@ -158,7 +158,10 @@ pub(super) fn load_model(
 ) -> Result<ResponseModel> {
     let model = read_model(path, input)?;
     model
-        .check_same_genes(matrix.genes(), &format!("the matrix {}", input.expr.display()))
+        .check_same_genes(
+            matrix.genes(),
+            &format!("the matrix {}", input.expr.display()),
+        )
         .with_context(|| format!("cannot use the model {}", path.display()))?;
     summarize(&model, global);
     Ok(model)

@@ -299,18 +299,21 @@ fn exact_f32(v: f64, what: &str) -> Result<f32, String> {
     }
 }
 
-fn ensemble_in(
-    e: &EnsembleV1,
-    features: Vec<usize>,
-) -> Result<(TreeModel, Vec<Vec<u32>>), String> {
+fn ensemble_in(e: &EnsembleV1, features: Vec<usize>) -> Result<(TreeModel, Vec<Vec<u32>>), String> {
     let k = features.len();
     let mut trees = Vec::with_capacity(e.trees.len());
     let mut covers = Vec::with_capacity(e.trees.len());
     for (i, t) in e.trees.iter().enumerate() {
         let len = t.feature.len();
-        if [t.threshold.len(), t.left.len(), t.right.len(), t.value.len(), t.cover.len()]
-            .iter()
-            .any(|&l| l != len)
+        if [
+            t.threshold.len(),
+            t.left.len(),
+            t.right.len(),
+            t.value.len(),
+            t.cover.len(),
+        ]
+        .iter()
+        .any(|&l| l != len)
         {
             return Err(format!("tree {i}: its node arrays differ in length"));
         }
@@ -523,10 +526,7 @@ fn from_file(file: FileV1) -> Result<ResponseModel, String> {
     if let Some(p) = &params
         && p.kind.name() != kind.name()
     {
-        return Err(format!(
-            "a {kind} model with {} settings",
-            p.kind.name()
-        ));
+        return Err(format!("a {kind} model with {} settings", p.kind.name()));
     }
     let mut index = std::collections::HashMap::with_capacity(n);
     for (i, g) in file.genes.iter().enumerate() {
@@ -541,7 +541,10 @@ fn from_file(file: FileV1) -> Result<ResponseModel, String> {
             .get(&t.gene)
             .ok_or_else(|| format!("target {:?} is not one of the genes", t.gene))?;
         if last.is_some_and(|l| l >= g) {
-            return Err(format!("target {:?} is out of gene order or repeated", t.gene));
+            return Err(format!(
+                "target {:?} is out of gene order or repeated",
+                t.gene
+            ));
         }
         last = Some(g);
         per_target[g] = Some(t);
@@ -573,7 +576,10 @@ fn from_file(file: FileV1) -> Result<ResponseModel, String> {
                 regs.push(ri);
             }
             if t.intervals.len() != INTERVAL_LEVELS.len() {
-                return Err(format!("{name:?} has {} interval widths", t.intervals.len()));
+                return Err(format!(
+                    "{name:?} has {} interval widths",
+                    t.intervals.len()
+                ));
             }
             match (kind, &t.weights, &t.ensemble) {
                 (ResponseKind::Linear, Some(w), None) if w.len() == regs.len() => {
@@ -583,7 +589,11 @@ fn from_file(file: FileV1) -> Result<ResponseModel, String> {
                     if (kind == ResponseKind::Boosting) != e.learning_rate.is_some() {
                         return Err(format!(
                             "{name:?}: a {kind} model needs {} learning rate",
-                            if kind == ResponseKind::Boosting { "a" } else { "no" }
+                            if kind == ResponseKind::Boosting {
+                                "a"
+                            } else {
+                                "no"
+                            }
                         ));
                     }
                     let (m, c) =

@@ -230,11 +230,7 @@ pub(super) fn ridge_all(
             weights: vec![0.0; per_target[t].len()],
             alpha: 0.0,
             r2: 0.0,
-            residuals: matrix
-                .gene(t)
-                .iter()
-                .map(|&x| x as f64 - mean[t])
-                .collect(),
+            residuals: matrix.gene(t).iter().map(|&x| x as f64 - mean[t]).collect(),
         })
     };
     let shared = match rule {
