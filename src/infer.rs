@@ -646,6 +646,14 @@ fn tree_shard(
         progress,
     );
     rank(&mut edges, params.top, matrix);
+    // The prior's weights by target, not its Debug text: that holds a HashMap,
+    // whose order differs from process to process.
+    let prior = prior.map(|g| {
+        let by_target: Vec<_> = (0..matrix.n_genes())
+            .map(|t| g.prior().regulators_of(t))
+            .collect();
+        format!("strength {} {by_target:?}", g.strength())
+    });
     let key = RunKey::new(
         matrix,
         regulators,

@@ -11,6 +11,7 @@
 
 pub mod consensus;
 pub mod evaluate;
+pub mod explain;
 pub mod export;
 pub mod expression;
 pub mod files;
@@ -19,6 +20,7 @@ pub mod mutual_info;
 pub mod named;
 pub mod network;
 pub mod perturb;
+pub mod predict;
 pub mod prior;
 pub mod random;
 pub mod shard;

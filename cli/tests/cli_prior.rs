@@ -56,6 +56,67 @@ fn a_restricting_prior_stops_a_knockout_where_evidence_ends() {
 }
 
 #[test]
+fn a_model_fitted_with_a_prior_is_kept_and_used_as_a_fresh_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let (e, n) = common::chain(dir.path(), 200);
+    let prior = write(dir.path(), "prior.tsv", "source\ttarget\tweight\nD\tC\t1\n");
+    let model = dir.path().join("m.grnm");
+    grn()
+        .args(["fit", "-q", "--prior-strength", "1", "-e"])
+        .arg(&e)
+        .arg("-n")
+        .arg(&n)
+        .arg("--prior")
+        .arg(&prior)
+        .arg("-o")
+        .arg(&model)
+        .assert()
+        .success();
+    let perturb = |extra: &[&std::ffi::OsStr], out: &Path| {
+        grn()
+            .args(["perturb", "-q", "--knockout", "A", "-e"])
+            .arg(&e)
+            .args(extra)
+            .arg("-o")
+            .arg(out)
+            .assert()
+            .success();
+    };
+    let fresh = dir.path().join("fresh.tsv");
+    perturb(
+        &[
+            "-n".as_ref(),
+            n.as_os_str(),
+            "--prior".as_ref(),
+            prior.as_os_str(),
+            "--prior-strength".as_ref(),
+            "1".as_ref(),
+        ],
+        &fresh,
+    );
+    let kept = dir.path().join("kept.tsv");
+    perturb(&["--model-file".as_ref(), model.as_os_str()], &kept);
+    assert_eq!(
+        std::fs::read(&fresh).unwrap(),
+        std::fs::read(&kept).unwrap()
+    );
+    assert_eq!(delta_of_c(&kept), 0.0);
+    // The prior acts at fitting time, so it cannot be given with a fitted model.
+    grn()
+        .args(["perturb", "-q", "--knockout", "A", "-e"])
+        .arg(&e)
+        .arg("--model-file")
+        .arg(&model)
+        .arg("--prior")
+        .arg(&prior)
+        .arg("-o")
+        .arg(dir.path().join("x.tsv"))
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("--prior"));
+}
+
+#[test]
 fn infer_reports_unknown_names_and_refuses_a_foreign_prior() {
     let dir = tempfile::tempdir().unwrap();
     let (e, _) = common::chain(dir.path(), 60);

@@ -93,6 +93,33 @@ fn shards_merge_into_the_bytes_of_the_single_run_for_every_tree_method() {
 }
 
 #[test]
+fn a_prior_and_early_stopping_settings_shard_too_and_belong_to_the_run_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let prior = dir.path().join("prior.tsv");
+    std::fs::write(&prior, "G1\tG2\nG3\tG4\nG5\tG10\n").unwrap();
+    let p = prior.to_str().unwrap();
+    for args in [
+        &["-m", "grnboost2", "--prior", p][..],
+        &["-m", "grnboost2", "--oob-improvement", "consecutive"][..],
+    ] {
+        let single = infer(dir.path(), "single.tsv", args);
+        let parts = shards(dir.path(), "s", args, 3);
+        let (ok, stderr, merged) = merge(dir.path(), "merged.tsv", &parts);
+        assert!(ok, "{args:?}: {stderr}");
+        assert_eq!(read(&merged), read(&single), "{args:?}");
+    }
+    // Shards of a guided and an unguided run do not merge.
+    let guided = shards(dir.path(), "g", &["-m", "grnboost2", "--prior", p], 2);
+    let plain = shards(dir.path(), "p", &["-m", "grnboost2"], 2);
+    let (ok, stderr, _) = merge(
+        dir.path(),
+        "mixed.tsv",
+        &[guided[0].clone(), plain[1].clone()],
+    );
+    assert!(!ok && stderr.contains("settings"), "{stderr}");
+}
+
+#[test]
 fn more_shards_than_genes_leave_empty_shards_that_still_merge() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

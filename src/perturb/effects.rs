@@ -117,14 +117,28 @@ impl Effects {
     /// Writes `gene baseline predicted delta log2_fold_change r2 path` with a header
     /// line; undefined values are `NA`.
     pub fn write_tsv(&self, w: &mut dyn Write) -> io::Result<()> {
-        w.write_all(b"gene\tbaseline\tpredicted\tdelta\tlog2_fold_change\tr2\tpath\n")?;
+        self.write_tsv_with(w, &[])
+    }
+
+    /// [`Effects::write_tsv`] with extra columns after `path`: a header and one
+    /// value per gene, indexed by gene (see [`super::attribution`]).
+    pub fn write_tsv_with(
+        &self,
+        w: &mut dyn Write,
+        extra: &[(&str, Vec<String>)],
+    ) -> io::Result<()> {
+        w.write_all(b"gene\tbaseline\tpredicted\tdelta\tlog2_fold_change\tr2\tpath")?;
+        for (name, _) in extra {
+            write!(w, "\t{name}")?;
+        }
+        w.write_all(b"\n")?;
         for row in &self.rows {
             let fc = match row.log2_fold_change() {
                 Some(v) => v.to_string(),
                 None => "NA".into(),
             };
             let r2 = row.r2.map_or_else(|| "NA".to_string(), |v| v.to_string());
-            writeln!(
+            write!(
                 w,
                 "{}\t{}\t{}\t{}\t{fc}\t{r2}\t{}",
                 self.genes[row.gene],
@@ -133,6 +147,10 @@ impl Effects {
                 row.delta,
                 self.path_string(row)
             )?;
+            for (_, values) in extra {
+                write!(w, "\t{}", values[row.gene])?;
+            }
+            w.write_all(b"\n")?;
         }
         Ok(())
     }
@@ -140,6 +158,15 @@ impl Effects {
     /// Writes the table atomically to `path` (gzipped when it ends in `.gz`).
     pub fn save_tsv(&self, path: &Path) -> Result<(), FileError> {
         files::write_atomic(path, |w| self.write_tsv(w))
+    }
+
+    /// [`Effects::save_tsv`] with extra columns ([`Effects::write_tsv_with`]).
+    pub fn save_tsv_with(
+        &self,
+        path: &Path,
+        extra: &[(&str, Vec<String>)],
+    ) -> Result<(), FileError> {
+        files::write_atomic(path, |w| self.write_tsv_with(w, extra))
     }
 }
 

@@ -52,6 +52,7 @@
 //! the forest; a prediction O(E) for E edges plus sparse triangular solves of the
 //! feedback blocks (factorised once per [`Predictor`]).
 
+pub mod attribution;
 pub mod effects;
 pub mod model;
 pub mod propagation;
@@ -59,8 +60,8 @@ pub mod screen;
 
 pub use effects::{Effects, GeneEffect};
 pub use model::{
-    Alpha, ForestModelParams, ModelKind, ModelParams, ResponseKind, ResponseModel,
-    ValidModelParams, WeightPrior, fit,
+    Alpha, BoostingModelParams, ForestModelParams, INTERVAL_LEVELS, ModelKind, ModelParams,
+    ResponseKind, ResponseModel, ValidModelParams, WeightPrior, conformal_half_width, fit,
 };
 pub use propagation::{
     Baseline, DampedBlock, Perturbation, Prediction, Predictor, Propagation, PropagationParams,

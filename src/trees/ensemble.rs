@@ -34,6 +34,34 @@ impl TreeModel {
     pub fn trees(&self) -> &[Tree] {
         &self.trees
     }
+
+    /// The boosting shrinkage, or `None` for a forest (trees averaged).
+    pub fn learning_rate(&self) -> Option<f32> {
+        self.learning_rate
+    }
+
+    /// The target's mean and scale: a prediction is `mean + scale x` the trees'
+    /// average (forest) or shrunken sum (boosting).
+    pub fn mean_scale(&self) -> (f32, f32) {
+        (self.mean, self.scale)
+    }
+
+    /// A model from its parts (as the accessors give them), for stored models.
+    pub fn from_parts(
+        features: Vec<usize>,
+        trees: Vec<Tree>,
+        learning_rate: Option<f32>,
+        mean: f32,
+        scale: f32,
+    ) -> Self {
+        TreeModel {
+            features,
+            trees,
+            learning_rate,
+            mean,
+            scale,
+        }
+    }
 }
 
 /// What fitting one target gives.

@@ -125,6 +125,39 @@ impl Tree {
     pub fn nodes(&self) -> &[Node] {
         &self.nodes
     }
+
+    /// A tree from stored nodes (as [`Tree::nodes`] gives them), checked: every
+    /// internal node's children come after it and exist, and its feature is one of
+    /// the `n_features`, so prediction can neither loop nor index out of range.
+    pub fn from_nodes(nodes: Vec<Node>, n_features: usize) -> Result<Self, String> {
+        if nodes.is_empty() {
+            return Err("a tree has no nodes".into());
+        }
+        for (i, n) in nodes.iter().enumerate() {
+            if n.feature == LEAF {
+                if !n.value.is_finite() {
+                    return Err(format!("leaf {i} has value {}", n.value));
+                }
+                continue;
+            }
+            if n.feature as usize >= n_features {
+                return Err(format!(
+                    "node {i} splits on feature {} of {n_features}",
+                    n.feature
+                ));
+            }
+            let ok = |c: u32| (c as usize) > i && (c as usize) < nodes.len();
+            if !ok(n.left) || !ok(n.right) || n.threshold.is_nan() {
+                return Err(format!(
+                    "node {i} has children {} and {} (of {} nodes) or no threshold",
+                    n.left,
+                    n.right,
+                    nodes.len()
+                ));
+            }
+        }
+        Ok(Tree { nodes })
+    }
 }
 
 struct Pending {

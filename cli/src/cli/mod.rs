@@ -3,6 +3,7 @@
 
 mod eval;
 mod export;
+mod fit;
 mod infer;
 mod perturb;
 mod prior;
@@ -61,6 +62,12 @@ enum Command {
     /// Build a prior (TF -> gene evidence) from ATAC peaks, peak-gene links and TF
     /// motifs, for --prior.
     Prior(prior::PriorCommandArgs),
+    /// Fit every target's response model on its regulators once and save it.
+    Fit(fit::FitArgs),
+    /// Predict genes in new samples from their regulators with a saved model.
+    Predict(fit::PredictArgs),
+    /// Each regulator's contribution to a gene's predictions (Shapley values).
+    Explain(fit::ExplainArgs),
 }
 
 /// Runs the parsed command.
@@ -82,6 +89,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Perturb(a) => perturb::run_perturb(a, &global),
         Command::Screen(a) => perturb::run_screen(a, &global),
         Command::Prior(a) => prior::run(a, &global),
+        Command::Fit(a) => fit::run_fit(a, &global),
+        Command::Predict(a) => fit::run_predict(a, &global),
+        Command::Explain(a) => fit::run_explain(a, &global),
     })
 }
 

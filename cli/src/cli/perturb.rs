@@ -8,24 +8,14 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 
 use grn::expression::{self, ExpressionMatrix, Regulators};
-use grn::network::{self, Cut};
 use grn::perturb::screen::save_ranking;
 use grn::perturb::{
-    Alpha, Baseline, ForestModelParams, ModelKind, ModelParams, Perturbation, Predictor,
-    Propagation, PropagationParams, ResponseModel, ScreenParams, Signature, WeightPrior, fit,
-    screen,
+    Alpha, Baseline, Perturbation, Predictor, Propagation, PropagationParams, ResponseModel,
+    ScreenParams, Signature, attribution, screen,
 };
 
-use super::prior::PriorArgs;
+use super::fit::FitFlags;
 use super::{Bar, ExpressionArgs, Global, check_output, first_few, info, warn};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum ModelChoice {
-    /// Ridge regression on the regulators (signed edge weights).
-    Linear,
-    /// Random forests on the regulators (saturating, combinatorial responses).
-    Forest,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum PropagationChoice {
@@ -37,7 +27,7 @@ enum PropagationChoice {
 
 /// `--alpha`: `gcv`, `gcv-per-target` or a number.
 #[derive(Debug, Clone, Copy)]
-struct AlphaArg(Alpha);
+pub(super) struct AlphaArg(pub(super) Alpha);
 
 impl FromStr for AlphaArg {
     type Err = String;
@@ -60,33 +50,16 @@ impl FromStr for AlphaArg {
 struct ModelArgs {
     #[command(flatten)]
     input: ExpressionArgs,
-    /// Network: a `grn infer` edge list (regulator, target, score[, sign]), any
-    /// `regulator target score` TSV, GraphML or SIF (no scores: every edge 1.0).
-    #[arg(long, short = 'n', value_name = "FILE")]
-    network: PathBuf,
-    /// Response model of each target on its regulators.
-    #[arg(long, value_enum, default_value_t = ModelChoice::Linear)]
-    model: ModelChoice,
-    /// Regulators per target: the best-ranked K edges into it (SCENIC's top-10
-    /// regulators per target module).
-    #[arg(long, value_name = "K", default_value_t = ModelParams::PER_TARGET)]
-    per_target: usize,
-    /// Ridge penalty (linear model): `gcv` (one penalty for all targets by pooled
-    /// generalised cross-validation), `gcv-per-target`, or a number (on
-    /// unit-variance regulators).
-    #[arg(long, value_name = "A", default_value = "gcv")]
-    alpha: AlphaArg,
-    /// Prior size of each ridge weight (linear model): `score`, proportional to the
-    /// edge's score (tree importances: its share of the target's explained
-    /// variance), or `uniform` (plain ridge).
-    #[arg(long, value_name = "PRIOR", default_value_t = WeightPrior::Score)]
-    weight_prior: WeightPrior,
-    /// Trees per forest (forest model).
-    #[arg(long, value_name = "N", default_value_t = ForestModelParams::TREES)]
-    trees: usize,
-    /// Random seed (forests and their cross-validation folds).
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    #[command(flatten)]
+    fit: FitFlags,
+    /// A model saved by `grn fit` (fitted on the same matrix, read with the same
+    /// flags): used as it is instead of fitting, with the same results.
+    #[arg(
+        long,
+        value_name = "MODEL.grnm",
+        conflicts_with_all = ["network", "model", "per_target", "alpha", "weight_prior", "trees", "seed", "prior", "prior_strength"]
+    )]
+    model_file: Option<PathBuf>,
     /// Start point: `mean` of all samples, a sample name, or `group:FILE` (the
     /// mean of the samples named in FILE, one per line).
     #[arg(long, value_name = "WHERE", default_value = "mean")]
@@ -101,11 +74,6 @@ struct ModelArgs {
     /// stronger loops are damped to it, with a warning.
     #[arg(long, value_name = "R", default_value_t = PropagationParams::MAX_RADIUS)]
     max_radius: f64,
-    /// Prior edges: each network edge's score is multiplied by its prior factor
-    /// before --per-target picks a target's regulators, so responses propagate
-    /// along edges with evidence (CellOracle's base GRN at --prior-strength 1).
-    #[command(flatten)]
-    prior: PriorArgs,
 }
 
 /// A fitted model and what it was fitted on.
@@ -117,8 +85,10 @@ struct Loaded {
 
 impl ModelArgs {
     fn inputs(&self) -> Vec<&Path> {
-        let mut inputs = vec![self.input.expr.as_path(), self.network.as_path()];
-        inputs.extend(self.prior.path());
+        let mut inputs: Vec<&Path> = vec![&self.input.expr];
+        inputs.extend(self.fit.network.as_deref());
+        inputs.extend(self.fit.prior.path());
+        inputs.extend(self.model_file.as_deref());
         inputs
     }
 
@@ -131,76 +101,10 @@ impl ModelArgs {
     ) -> Result<Loaded> {
         let (matrix, regulators) = self.input.load()?;
         check(&matrix)?;
-        let guide = self.prior.load(&matrix, global)?;
-        let tfs: Option<Vec<String>> = match &regulators {
-            Regulators::All => None,
-            Regulators::Only(idx) => Some(idx.iter().map(|&i| matrix.genes()[i].clone()).collect()),
+        let model = match &self.model_file {
+            Some(path) => super::fit::load_model(path, &self.input, &matrix, global)?,
+            None => self.fit.fit(&self.input, &matrix, &regulators, global)?,
         };
-        let options = network::ReadOptions {
-            format: None,
-            cut: Cut {
-                // A prior reorders each target's edges, so the cut comes after it.
-                per_target: guide.is_none().then_some(self.per_target),
-                tf_only: tfs.is_some(),
-                ..Cut::default()
-            },
-            tfs,
-        };
-        let mut network = network::read(&self.network, &options)
-            .with_context(|| format!("cannot read the network {}", self.network.display()))?;
-        if let Some(guide) = &guide {
-            network = guide.guide_network(&network).cut(&Cut {
-                per_target: Some(self.per_target),
-                ..Cut::default()
-            })?;
-        }
-        let kind = match self.model {
-            ModelChoice::Linear => ModelKind::Linear(self.alpha.0),
-            ModelChoice::Forest => {
-                let mut f = ForestModelParams::breiman();
-                f.forest.n_trees = self.trees;
-                ModelKind::Forest(f)
-            }
-        };
-        let params = ModelParams {
-            kind,
-            per_target: Some(self.per_target),
-            prior: self.weight_prior,
-            seed: self.seed,
-        };
-        let bar = Bar::new(global);
-        let model = fit(&matrix, &network, &params, &bar)
-            .with_context(|| format!("cannot fit models on {}", self.network.display()))?;
-        bar.finish();
-        let missing = model.missing_genes();
-        if !missing.is_empty() {
-            warn(&format!(
-                "{} gene(s) of the network are not (varying) genes of the expression matrix; \
-                 their edges are ignored ({})",
-                missing.len(),
-                first_few(missing)
-            ));
-        }
-        if model.uniform_prior_targets() > 0 {
-            warn(&format!(
-                "{} target(s) have edges whose score is not positive, so the score cannot \
-                 size their weights' prior; they are fitted with --weight-prior uniform",
-                model.uniform_prior_targets()
-            ));
-        }
-        let mut r2: Vec<f64> = (0..model.n_genes()).filter_map(|g| model.r2(g)).collect();
-        r2.sort_by(f64::total_cmp);
-        info(
-            global,
-            &format!(
-                "{} model: {} targets with regulators ({} edges), median cross-validated R² {}",
-                model.kind(),
-                r2.len(),
-                model.n_edges(),
-                r2.get(r2.len() / 2)
-                    .map_or("NA".to_string(), |v| format!("{v:.3}"))
-            ),
-        );
         Ok(Loaded {
             matrix,
             regulators,
@@ -292,6 +196,14 @@ pub struct PerturbArgs {
     /// (sorted by |delta|; `.gz` to compress).
     #[arg(long, short, value_name = "FILE")]
     output: PathBuf,
+    /// Add columns that explain each change: `path_contributions` (each edge of the
+    /// path with its signed contribution, `A>B:-0.5|B>C:-1.2`, from Shapley values)
+    /// and `lower`, `upper` (the conformal prediction interval at --level).
+    #[arg(long)]
+    explain: bool,
+    /// Coverage of the --explain intervals: 0.5, 0.8, 0.9, 0.95 or 0.99.
+    #[arg(long, value_name = "P", default_value_t = 0.9, requires = "explain")]
+    level: f64,
 }
 
 /// Largest perturbation factor: a millionfold over-expression (2^20), beyond any
@@ -344,6 +256,7 @@ pub fn run_perturb(args: PerturbArgs, global: &Global) -> Result<()> {
         bail!("nothing to perturb: give --knockout, --knockdown or --overexpress");
     }
     args.model.propagation()?.validate()?;
+    super::fit::check_level(args.level)?;
     let loaded = args.model.load(global, |matrix| {
         for (flag, gene, _) in &requested {
             if matrix.gene_index(gene).is_none() {
@@ -396,9 +309,21 @@ pub fn run_perturb(args: PerturbArgs, global: &Global) -> Result<()> {
             r.predicted
         );
     }
-    effects
-        .save_tsv(&args.output)
-        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    if args.explain {
+        let contributions = attribution::path_contributions(&predictor, &effects);
+        let (lower, upper) = attribution::intervals(&predictor, &effects, args.level);
+        effects.save_tsv_with(
+            &args.output,
+            &[
+                ("path_contributions", contributions),
+                ("lower", lower),
+                ("upper", upper),
+            ],
+        )
+    } else {
+        effects.save_tsv(&args.output)
+    }
+    .with_context(|| format!("cannot write {}", args.output.display()))?;
     let moved = effects
         .rows()
         .iter()

@@ -30,17 +30,24 @@
 //! Cost per target: O(n k² + G k) for ridge (n samples, k regulators, G grid
 //! points); one forest plus one per fold for the forest model.
 
+mod conformal;
 mod forest;
 mod params;
+mod persist;
 mod ridge;
 
-pub use params::{Alpha, ForestModelParams, ModelKind, ModelParams, ValidModelParams, WeightPrior};
+pub use conformal::{INTERVAL_LEVELS, conformal_half_width};
+pub use params::{
+    Alpha, BoostingModelParams, ForestModelParams, ModelKind, ModelParams, ValidModelParams,
+    WeightPrior,
+};
+pub use persist::{FORMAT_MAGIC, FORMAT_VERSION};
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::Progress;
-use crate::expression::ExpressionMatrix;
+use crate::expression::{ExpressionMatrix, Normalization};
 use crate::network::GeneNetwork;
 use crate::trees::TreeModel;
 
@@ -53,6 +60,8 @@ pub enum ResponseKind {
     Linear,
     /// Random forests.
     Forest,
+    /// Gradient-boosted trees.
+    Boosting,
 }
 
 impl ResponseKind {
@@ -61,6 +70,7 @@ impl ResponseKind {
         match self {
             ResponseKind::Linear => "linear",
             ResponseKind::Forest => "forest",
+            ResponseKind::Boosting => "boosting",
         }
     }
 }
@@ -89,6 +99,20 @@ pub struct ResponseModel {
     kind: ResponseKind,
     missing: Vec<String>,
     uniform_prior_targets: usize,
+    // Added for stored models and predictions (issue 16); every field is written
+    // and read by `persist.rs`, so a new field belongs there too.
+    /// Root-mean-square cross-validated residual per gene.
+    cv_rmse: Vec<Option<f64>>,
+    /// Per gene with regulators: conformal half-widths at [`INTERVAL_LEVELS`]
+    /// (`None` when too few samples for that level).
+    intervals: Vec<Vec<Option<f64>>>,
+    /// Tree models: per target, per tree, per node, the training samples reaching
+    /// it (TreeSHAP's node covers). Empty for linear models.
+    covers: Vec<Vec<Vec<u32>>>,
+    /// The settings that fitted the model (`None` for [`ResponseModel::linear`]).
+    params: Option<ModelParams>,
+    /// How the expression matrix was normalised on reading.
+    normalization: Normalization,
 }
 
 impl ResponseModel {
@@ -142,6 +166,11 @@ impl ResponseModel {
             kind: ResponseKind::Linear,
             missing: Vec::new(),
             uniform_prior_targets: 0,
+            cv_rmse: vec![None; n],
+            intervals: vec![Vec::new(); n],
+            covers: Vec::new(),
+            params: None,
+            normalization: Normalization::None,
         })
     }
 
@@ -240,6 +269,74 @@ impl ResponseModel {
         self.regulators.len()
     }
 
+    /// Root-mean-square cross-validated (for ridge: leave-one-out) residual of a
+    /// target; `None` for genes without regulators.
+    pub fn cv_rmse(&self, gene: usize) -> Option<f64> {
+        self.cv_rmse[gene]
+    }
+
+    /// Half-width of a target's conformal prediction interval at `level`, one of
+    /// [`INTERVAL_LEVELS`]: the prediction ± this covers a new sample's level with
+    /// probability at least `level` (see [`conformal_half_width`]). `None` for genes
+    /// without regulators, levels not in the list, or too few samples.
+    pub fn interval(&self, gene: usize, level: f64) -> Option<f64> {
+        let i = INTERVAL_LEVELS.iter().position(|&l| l == level)?;
+        self.intervals[gene].get(i).copied().flatten()
+    }
+
+    /// The tree ensemble of a target (forest and boosting models).
+    pub fn tree_model(&self, target: usize) -> Option<&TreeModel> {
+        self.forests.get(target).and_then(Option::as_ref)
+    }
+
+    /// Node covers of a target's trees (see [`crate::explain`]): per tree, per
+    /// node, the training samples that reach it.
+    pub fn covers(&self, target: usize) -> Option<&[Vec<u32>]> {
+        self.covers
+            .get(target)
+            .filter(|c| !c.is_empty())
+            .map(Vec::as_slice)
+    }
+
+    /// The settings the model was fitted with (`None` for
+    /// [`ResponseModel::linear`]).
+    pub fn params(&self) -> Option<&ModelParams> {
+        self.params.as_ref()
+    }
+
+    /// How the expression matrix was normalised when read (recorded by
+    /// [`ResponseModel::with_normalization`], stored with the model, so new samples
+    /// can be read the same way).
+    pub fn normalization(&self) -> Normalization {
+        self.normalization
+    }
+
+    /// Records how the fitted matrix was normalised on reading.
+    pub fn with_normalization(mut self, normalization: Normalization) -> Self {
+        self.normalization = normalization;
+        self
+    }
+
+    /// The model's prediction of `target` from the levels `x` of all genes: the
+    /// gene's mean for genes without regulators.
+    pub fn predict_one(&self, target: usize, x: &[f64], buf: &mut Vec<f32>) -> f64 {
+        if self.regulators(target).is_empty() {
+            return self.mean[target];
+        }
+        if self.is_linear() {
+            let w = &self.weights[self.start[target]..self.start[target + 1]];
+            self.mean[target]
+                + self
+                    .regulators(target)
+                    .iter()
+                    .zip(w)
+                    .map(|(&r, &w)| w * (x[r] - self.mean[r]))
+                    .sum::<f64>()
+        } else {
+            self.forest_predict(target, x, buf)
+        }
+    }
+
     /// A forest's prediction of `target` at gene levels `x` (all genes).
     pub(crate) fn forest_predict(&self, target: usize, x: &[f64], buf: &mut Vec<f32>) -> f64 {
         let model = self.forests[target]
@@ -311,6 +408,8 @@ fn fit_checked(
 
     let mut uniform_prior_targets = 0;
     progress.start("targets", n_genes as u64);
+    let mut residuals: Vec<Vec<f64>> = Vec::with_capacity(n_genes);
+    let mut covers: Vec<Vec<Vec<u32>>> = Vec::new();
     let (weights, forests, r2, alpha, kind) = match &params.kind {
         ModelKind::Linear(rule) => {
             let prior: Vec<Vec<f64>> = scores
@@ -331,26 +430,64 @@ fn fit_checked(
                         weights.extend_from_slice(&f.weights);
                         r2.push(Some(f.r2));
                         alpha.push(Some(f.alpha));
+                        residuals.push(f.residuals);
                     }
                     None => {
                         r2.push(None);
                         alpha.push(None);
+                        residuals.push(Vec::new());
                     }
                 }
             }
             (weights, Vec::new(), r2, alpha, ResponseKind::Linear)
         }
-        ModelKind::Forest(fp) => {
-            let (forests, r2) = forest::forests(matrix, &per_target, fp, params.seed, progress);
-            (
-                Vec::new(),
-                forests,
-                r2,
-                vec![None; n_genes],
-                ResponseKind::Forest,
-            )
+        ModelKind::Forest(_) | ModelKind::Boosting(_) => {
+            let (ensemble, folds, kind) = match &params.kind {
+                ModelKind::Forest(fp) => (
+                    crate::trees::EnsembleParams::Forest(fp.forest.clone()),
+                    fp.folds,
+                    ResponseKind::Forest,
+                ),
+                ModelKind::Boosting(bp) => (
+                    crate::trees::EnsembleParams::Boosting(bp.boosting.clone()),
+                    bp.folds,
+                    ResponseKind::Boosting,
+                ),
+                ModelKind::Linear(_) => unreachable!("matched above"),
+            };
+            let fits =
+                forest::ensembles(matrix, &per_target, &ensemble, folds, params.seed, progress);
+            let mut forests = Vec::with_capacity(n_genes);
+            let mut r2 = Vec::with_capacity(n_genes);
+            for f in fits {
+                forests.push(f.model);
+                r2.push(f.r2);
+                residuals.push(f.residuals);
+                covers.push(f.covers);
+            }
+            (Vec::new(), forests, r2, vec![None; n_genes], kind)
         }
     };
+    let cv_rmse: Vec<Option<f64>> = residuals
+        .iter()
+        .map(|r| {
+            (!r.is_empty()).then(|| (r.iter().map(|e| e * e).sum::<f64>() / r.len() as f64).sqrt())
+        })
+        .collect();
+    let intervals: Vec<Vec<Option<f64>>> = residuals
+        .iter()
+        .map(|r| {
+            if r.is_empty() {
+                return Vec::new();
+            }
+            let mut abs: Vec<f64> = r.iter().map(|e| e.abs()).collect();
+            abs.sort_by(f64::total_cmp);
+            INTERVAL_LEVELS
+                .iter()
+                .map(|&l| conformal_half_width(&abs, l))
+                .collect()
+        })
+        .collect();
     let genes: Arc<[String]> = matrix.genes().to_vec().into();
     let index = genes
         .iter()
@@ -371,6 +508,11 @@ fn fit_checked(
         kind,
         missing,
         uniform_prior_targets,
+        cv_rmse,
+        intervals,
+        covers,
+        params: Some((*params).clone()),
+        normalization: Normalization::None,
     })
 }
 

@@ -2,7 +2,7 @@
 //! regulators are chosen, with the published defaults.
 
 use crate::perturb::PerturbError;
-use crate::trees::{ForestParams, MaxFeatures, SplitRule, TreeParams};
+use crate::trees::{BoostingParams, ForestParams, MaxFeatures, SplitRule, TreeParams};
 
 /// How the ridge penalty is chosen.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -61,6 +61,28 @@ impl ForestModelParams {
     }
 }
 
+/// Settings of the boosting response model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoostingModelParams {
+    /// The ensemble.
+    pub boosting: BoostingParams,
+    /// Folds of the cross-validated R².
+    pub folds: usize,
+}
+
+impl BoostingModelParams {
+    /// GRNBoost2's stochastic gradient boosting (Moerman et al. 2019; arboreto's
+    /// defaults, [`BoostingParams::grnboost2`]: shrinkage 0.01, depth-3 trees, 90%
+    /// subsamples, out-of-bag early stopping), cross-validated over
+    /// [`ForestModelParams::FOLDS`] folds.
+    pub fn grnboost2() -> Self {
+        BoostingModelParams {
+            boosting: BoostingParams::grnboost2(),
+            folds: ForestModelParams::FOLDS,
+        }
+    }
+}
+
 /// How the ridge penalty is spread over a target's regulators.
 ///
 /// Ridge regression is the posterior mean under the prior `β_j ~ N(0, σ²v_j/α)` on
@@ -103,6 +125,8 @@ pub enum ModelKind {
     Linear(Alpha),
     /// Random forests.
     Forest(ForestModelParams),
+    /// Gradient-boosted shallow trees (GRNBoost2's engine).
+    Boosting(BoostingModelParams),
 }
 
 impl ModelKind {
@@ -111,6 +135,7 @@ impl ModelKind {
         match self {
             ModelKind::Linear(_) => "linear",
             ModelKind::Forest(_) => "forest",
+            ModelKind::Boosting(_) => "boosting",
         }
     }
 }
@@ -168,6 +193,16 @@ impl ModelParams {
                     return Err(PerturbError::Param(format!(
                         "cross-validation needs at least 2 folds, got {}",
                         f.folds
+                    )));
+                }
+                Ok(())
+            }
+            ModelKind::Boosting(b) => {
+                b.boosting.validate()?;
+                if b.folds < 2 {
+                    return Err(PerturbError::Param(format!(
+                        "cross-validation needs at least 2 folds, got {}",
+                        b.folds
                     )));
                 }
                 Ok(())

@@ -35,6 +35,8 @@ pub(super) struct RidgeFit {
     pub(super) weights: Vec<f64>,
     pub(super) alpha: f64,
     pub(super) r2: f64,
+    /// Leave-one-out residuals `e_i / (1 - h_ii)`, one per sample.
+    pub(super) residuals: Vec<f64>,
 }
 
 /// The thin SVD `X = U S Vᵀ` of a target's centred, standardised regulators (each
@@ -168,6 +170,7 @@ impl Decomposed {
             weights[j] = b * self.scale[jj] / sd[regs[j]];
         }
         let mut press = 0.0;
+        let mut residuals = Vec::with_capacity(n);
         for i in 0..n {
             let mut fitted = 0.0;
             let mut h = 1.0 / n as f64;
@@ -179,16 +182,19 @@ impl Decomposed {
             let e = self.y[i] - fitted;
             // A sample with leverage 1 is fitted exactly whatever its value: its
             // held-out error is unknown, so it counts as the mean's.
-            press += if h < 1.0 - 1e-12 {
-                (e / (1.0 - h)).powi(2)
+            let held_out = if h < 1.0 - 1e-12 {
+                e / (1.0 - h)
             } else {
-                self.y[i] * self.y[i]
+                self.y[i]
             };
+            press += held_out.powi(2);
+            residuals.push(held_out);
         }
         RidgeFit {
             weights,
             alpha,
             r2: 1.0 - press / self.tss,
+            residuals,
         }
     }
 }
@@ -224,6 +230,7 @@ pub(super) fn ridge_all(
             weights: vec![0.0; per_target[t].len()],
             alpha: 0.0,
             r2: 0.0,
+            residuals: matrix.gene(t).iter().map(|&x| x as f64 - mean[t]).collect(),
         })
     };
     let shared = match rule {

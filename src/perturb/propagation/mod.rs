@@ -115,7 +115,9 @@ impl<'m> Predictor<'m> {
                     predictor.damp_and_factorise()?;
                 }
             }
-            ResponseKind::Forest => predictor.base_fit = predictor.baseline_fits(),
+            ResponseKind::Forest | ResponseKind::Boosting => {
+                predictor.base_fit = predictor.baseline_fits()
+            }
         }
         Ok(predictor)
     }
@@ -157,8 +159,12 @@ impl<'m> Predictor<'m> {
         match (self.model.kind(), self.params.propagation) {
             (ResponseKind::Linear, Propagation::Steps(k)) => Ok(self.linear_steps(&clamp, k)),
             (ResponseKind::Linear, Propagation::Steady) => self.linear_steady(&clamp),
-            (ResponseKind::Forest, Propagation::Steps(k)) => Ok(self.forest_steps(&clamp, k)),
-            (ResponseKind::Forest, Propagation::Steady) => Ok(self.forest_steady(&clamp)),
+            (ResponseKind::Forest | ResponseKind::Boosting, Propagation::Steps(k)) => {
+                Ok(self.forest_steps(&clamp, k))
+            }
+            (ResponseKind::Forest | ResponseKind::Boosting, Propagation::Steady) => {
+                Ok(self.forest_steady(&clamp))
+            }
         }
     }
 
@@ -169,7 +175,9 @@ impl<'m> Predictor<'m> {
         out.clear();
         match self.model.kind() {
             ResponseKind::Linear => self.linear_contributions(t, delta, out),
-            ResponseKind::Forest => self.forest_contributions(t, delta, out),
+            ResponseKind::Forest | ResponseKind::Boosting => {
+                self.forest_contributions(t, delta, out)
+            }
         }
     }
 
