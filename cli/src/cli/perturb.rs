@@ -151,6 +151,7 @@ impl ModelArgs {
             per_target: Some(self.per_target),
             prior: self.weight_prior,
             seed: self.seed,
+            ..ModelParams::default()
         };
         let bar = Bar::new(global);
         let model = fit(&matrix, &network, &params, &bar)
