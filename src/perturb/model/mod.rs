@@ -716,6 +716,7 @@ mod tests {
         let net = GeneNetwork::from_table(&t, &Cut::default(), None).unwrap();
         let params = ModelParams {
             cv_select: false,
+            drop_reciprocal: true,
             ..ModelParams::default()
         };
         let model = fit(&m, &net, &params, &crate::Quiet).unwrap();
@@ -733,7 +734,11 @@ mod tests {
     #[test]
     fn targets_their_regulators_cannot_predict_keep_none() {
         let (m, net) = data(400, 0.1);
-        let model = fit(&m, &net, &ModelParams::default(), &crate::Quiet).unwrap();
+        let select = ModelParams {
+            cv_select: true,
+            ..ModelParams::default()
+        };
+        let model = fit(&m, &net, &select, &crate::Quiet).unwrap();
         let z = model.gene_index("z").unwrap();
         // z is independent of x0: the cross-validated R² is not positive, so the
         // null model is chosen and a knockout of x0 cannot move z.
@@ -742,17 +747,14 @@ mod tests {
         assert!(model.regulators(z).is_empty());
         assert_eq!(model.regulators(4), [0, 1, 2, 3]);
         assert_eq!(model.n_edges(), 4);
-        let all = ModelParams {
-            cv_select: false,
-            ..ModelParams::default()
-        };
+        let all = ModelParams::default();
         let model = fit(&m, &net, &all, &crate::Quiet).unwrap();
         assert_eq!(model.regulators(z), [0]);
         assert_eq!(model.n_edges(), 5);
         // Forests too.
         let forest = ModelParams {
             kind: ModelKind::Forest(ForestModelParams::breiman()),
-            ..ModelParams::default()
+            ..select
         };
         let model = fit(&m, &net, &forest, &crate::Quiet).unwrap();
         assert!(model.r2(z).unwrap() <= 0.0);
