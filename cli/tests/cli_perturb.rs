@@ -48,7 +48,8 @@ fn knockout_propagates_down_the_chain() {
             "delta",
             "log2_fold_change",
             "r2",
-            "path"
+            "path",
+            "path_r2"
         ]
     );
     // Sorted by |delta|: C (about -4.5), A (-3), B (-1.5), D (0).
@@ -63,6 +64,10 @@ fn knockout_propagates_down_the_chain() {
     assert_eq!(r[2][4], "-inf");
     assert_eq!(r[2][5], "NA"); // A has no regulators
     assert_eq!(r[4][6], "NA"); // D does not change
+    // C's change passes through B's and C's models, both fitted almost exactly.
+    let path_r2: f64 = c[7].parse().unwrap();
+    assert!(path_r2 > 0.99 && path_r2 <= r2, "{c:?}");
+    assert_eq!(r[2][7], "NA"); // A is perturbed
 }
 
 #[test]

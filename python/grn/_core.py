@@ -558,9 +558,11 @@ def perturb(
     -------
     :class:`pandas.DataFrame` with columns ``gene``, ``baseline``, ``predicted``,
     ``delta``, ``log2_fold_change`` (``-inf`` for a knockout, NaN when undefined),
-    ``r2`` (cross-validated R² of the gene's model, NaN without regulators) and
-    ``path`` (strongest path from a perturbed gene, ``None`` when unchanged), sorted
-    by ``|delta|``: the rows of ``grn perturb``'s TSV.
+    ``r2`` (cross-validated R² of the gene's model, NaN without regulators),
+    ``path`` (strongest path from a perturbed gene, ``None`` when unchanged) and
+    ``path_r2`` (the smallest cross-validated R² along that path: how well the data
+    support the change, NaN for perturbed and unchanged genes), sorted by
+    ``|delta|``: the rows of ``grn perturb``'s TSV.
 
     Raises
     ------
@@ -590,9 +592,11 @@ def perturb(
     _log_warnings(warnings)
     df = pd.DataFrame.from_records(
         rows,
-        columns=["gene", "baseline", "predicted", "delta", "log2_fold_change", "r2", "path"],
+        columns=[
+            "gene", "baseline", "predicted", "delta", "log2_fold_change", "r2", "path", "path_r2",
+        ],
     )
-    for c in ("baseline", "predicted", "delta", "log2_fold_change", "r2"):
+    for c in ("baseline", "predicted", "delta", "log2_fold_change", "r2", "path_r2"):
         df[c] = df[c].astype(np.float64)
     return df
 

@@ -118,7 +118,12 @@ def perturb(
     threads: Optional[int] = None,
     logger: Optional[logging.Logger] = None,
 ) -> Tuple[
-    List[Tuple[str, float, float, float, Optional[float], Optional[float], Optional[str]]],
+    List[
+        Tuple[
+            str, float, float, float, Optional[float], Optional[float], Optional[str],
+            Optional[float],
+        ]
+    ],
     List[str],
 ]: ...
 def screen(

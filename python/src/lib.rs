@@ -764,6 +764,7 @@ fn model_params(o: &ModelOptions) -> PyResult<(ModelParams, PropagationParams)> 
         per_target: Some(o.per_target),
         prior: o.weight_prior.parse::<WeightPrior>().map_err(value_err)?,
         seed: o.seed,
+        ..ModelParams::default()
     };
     let propagation = match (o.propagation.as_str(), o.steps) {
         ("steps", s) => Propagation::Steps(s.unwrap_or(PropagationParams::CELLORACLE_STEPS)),
@@ -881,10 +882,11 @@ type EffectRow = (
     Option<f64>,
     Option<f64>,
     Option<String>,
+    Option<f64>,
 );
 
 /// Predicts a perturbation: rows (gene, baseline, predicted, delta, log2 fold
-/// change, r2, path) sorted as `grn perturb` writes them, and the warnings.
+/// change, r2, path, path_r2) sorted as `grn perturb` writes them, and the warnings.
 #[pyfunction]
 #[pyo3(signature = (expr, network, changes, options, tfs=None, threads=None, logger=None))]
 #[allow(clippy::too_many_arguments)]
@@ -979,6 +981,7 @@ fn perturb(
                         r.log2_fold_change(),
                         r.r2,
                         (!r.path.is_empty()).then(|| effects.path_string(r)),
+                        r.path_r2,
                     )
                 })
                 .collect();

@@ -49,6 +49,10 @@ pub struct GeneEffect {
     /// Strongest path from a perturbed gene (gene indices, perturbed gene first;
     /// just the gene for perturbed genes; empty when the gene does not change).
     pub path: Vec<usize>,
+    /// The smallest cross-validated R² of the models along [`GeneEffect::path`]
+    /// (the perturbed gene excluded): the weakest fitted link the predicted change
+    /// passes through. `None` for perturbed genes and genes that do not change.
+    pub path_r2: Option<f64>,
     /// Whether the gene was perturbed directly (clamped).
     pub perturbed: bool,
 }
@@ -114,20 +118,37 @@ impl Effects {
         names.join(">")
     }
 
-    /// Writes `gene baseline predicted delta log2_fold_change r2 path` with a header
-    /// line; undefined values are `NA`.
+    /// How far the data support the prediction as a whole: the mean of
+    /// `max(path_r2, 0)` over the changed, unperturbed genes, each weighted by its
+    /// change in standard deviations of the gene in the data. 1 when every change
+    /// flows through models that predict their genes exactly out of sample, 0 when
+    /// it flows only through models no better than the mean; `None` when nothing
+    /// changes.
+    pub fn confidence(&self, sd: impl Fn(usize) -> f64) -> Option<f64> {
+        let (mut num, mut den) = (0.0, 0.0);
+        for row in self.rows.iter().filter(|r| !r.perturbed && r.delta != 0.0) {
+            let s = sd(row.gene);
+            let w = if s > 0.0 { row.delta.abs() / s } else { 0.0 };
+            num += w * row.path_r2.unwrap_or(0.0).clamp(0.0, 1.0);
+            den += w;
+        }
+        (den > 0.0).then(|| num / den)
+    }
+
+    /// Writes `gene baseline predicted delta log2_fold_change r2 path path_r2` with
+    /// a header line; undefined values are `NA`.
     pub fn write_tsv(&self, w: &mut dyn Write) -> io::Result<()> {
         self.write_tsv_with(w, &[])
     }
 
-    /// [`Effects::write_tsv`] with extra columns after `path`: a header and one
+    /// [`Effects::write_tsv`] with extra columns after `path_r2`: a header and one
     /// value per gene, indexed by gene (see [`super::attribution`]).
     pub fn write_tsv_with(
         &self,
         w: &mut dyn Write,
         extra: &[(&str, Vec<String>)],
     ) -> io::Result<()> {
-        w.write_all(b"gene\tbaseline\tpredicted\tdelta\tlog2_fold_change\tr2\tpath")?;
+        w.write_all(b"gene\tbaseline\tpredicted\tdelta\tlog2_fold_change\tr2\tpath\tpath_r2")?;
         for (name, _) in extra {
             write!(w, "\t{name}")?;
         }
@@ -137,15 +158,17 @@ impl Effects {
                 Some(v) => v.to_string(),
                 None => "NA".into(),
             };
-            let r2 = row.r2.map_or_else(|| "NA".to_string(), |v| v.to_string());
+            let na = |v: Option<f64>| v.map_or_else(|| "NA".to_string(), |v| v.to_string());
             write!(
                 w,
-                "{}\t{}\t{}\t{}\t{fc}\t{r2}\t{}",
+                "{}\t{}\t{}\t{}\t{fc}\t{}\t{}\t{}",
                 self.genes[row.gene],
                 row.baseline,
                 row.predicted,
                 row.delta,
-                self.path_string(row)
+                na(row.r2),
+                self.path_string(row),
+                na(row.path_r2)
             )?;
             for (_, values) in extra {
                 write!(w, "\t{}", values[row.gene])?;
@@ -189,6 +212,14 @@ fn build(
         .enumerate()
         .map(|(g, path)| {
             let baseline = predictor.baseline()[g];
+            let path_r2 = (!perturbed[g] && path.len() > 1)
+                .then(|| {
+                    path[1..]
+                        .iter()
+                        .filter_map(|&q| model.r2(q))
+                        .fold(f64::INFINITY, f64::min)
+                })
+                .filter(|v| v.is_finite());
             GeneEffect {
                 gene: g,
                 baseline,
@@ -196,6 +227,7 @@ fn build(
                 delta: delta[g],
                 r2: model.r2(g),
                 path,
+                path_r2,
                 perturbed: perturbed[g],
             }
         })
@@ -335,9 +367,12 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
             lines[0],
-            "gene\tbaseline\tpredicted\tdelta\tlog2_fold_change\tr2\tpath"
+            "gene\tbaseline\tpredicted\tdelta\tlog2_fold_change\tr2\tpath\tpath_r2"
         );
-        assert_eq!(lines[1], "A\t2\t0\t-2\t-inf\tNA\tA");
-        assert_eq!(lines[5], "E\t1\t1\t0\t0\tNA\tNA");
+        assert_eq!(lines[1], "A\t2\t0\t-2\t-inf\tNA\tA\tNA");
+        assert_eq!(lines[5], "E\t1\t1\t0\t0\tNA\tNA\tNA");
+        // A model without data has no R²: no path R², and no confidence to give.
+        assert_eq!(d.path_r2, None);
+        assert_eq!(e.confidence(|_| 1.0), Some(0.0));
     }
 }

@@ -84,6 +84,7 @@ impl FitFlags {
             per_target: Some(self.per_target),
             prior: self.weight_prior,
             seed: self.seed,
+            ..ModelParams::default()
         }
     }
 

@@ -387,7 +387,8 @@ fn fit_checked(
             crate::expression::MIN_SAMPLES
         )));
     }
-    let (per_target, scores, missing) = regulators_of(matrix, network, params.per_target);
+    let (per_target, scores, missing) =
+        regulators_of(matrix, network, params.per_target, params.drop_reciprocal);
     if per_target.iter().all(Vec::is_empty) {
         return Err(PerturbError::Input(
             "no edge of the network joins two genes of the expression matrix; check that \
@@ -410,7 +411,7 @@ fn fit_checked(
     progress.start("targets", n_genes as u64);
     let mut residuals: Vec<Vec<f64>> = Vec::with_capacity(n_genes);
     let mut covers: Vec<Vec<Vec<u32>>> = Vec::new();
-    let (weights, forests, r2, alpha, kind) = match &params.kind {
+    let (mut weights, mut forests, r2, alpha, kind) = match &params.kind {
         ModelKind::Linear(rule) => {
             let prior: Vec<Vec<f64>> = scores
                 .iter()
@@ -488,6 +489,17 @@ fn fit_checked(
                 .collect()
         })
         .collect();
+    let mut regulators = regulators;
+    if params.cv_select {
+        null_models(
+            &r2,
+            &mut start,
+            &mut regulators,
+            &mut weights,
+            &mut forests,
+            &mut covers,
+        );
+    }
     let genes: Arc<[String]> = matrix.genes().to_vec().into();
     let index = genes
         .iter()
@@ -516,12 +528,46 @@ fn fit_checked(
     })
 }
 
+/// Removes the regulators of every target whose cross-validated R² is not positive
+/// (see [`ModelParams::cv_select`]), keeping the flattened lists aligned.
+fn null_models(
+    r2: &[Option<f64>],
+    start: &mut Vec<usize>,
+    regulators: &mut Vec<usize>,
+    weights: &mut Vec<f64>,
+    forests: &mut [Option<TreeModel>],
+    covers: &mut [Vec<Vec<u32>>],
+) {
+    let linear = !weights.is_empty();
+    let (mut new_regs, mut new_weights) = (Vec::new(), Vec::new());
+    let mut new_start = vec![0];
+    for t in 0..r2.len() {
+        let keep = r2[t].is_some_and(|v| v > 0.0);
+        if keep {
+            new_regs.extend_from_slice(&regulators[start[t]..start[t + 1]]);
+            if linear {
+                new_weights.extend_from_slice(&weights[start[t]..start[t + 1]]);
+            }
+        } else if let Some(f) = forests.get_mut(t) {
+            *f = None;
+            covers[t].clear();
+        }
+        new_start.push(new_regs.len());
+    }
+    *start = new_start;
+    *regulators = new_regs;
+    *weights = new_weights;
+}
+
 /// Per matrix gene, its regulators (matrix indices) in network rank order, at most
 /// `k`, and their edges' scores; and the network genes missing from the matrix.
+/// With `drop_reciprocal`, an edge whose reverse has a higher score is left out
+/// (see [`ModelParams::drop_reciprocal`]).
 fn regulators_of(
     matrix: &ExpressionMatrix,
     network: &GeneNetwork,
     k: Option<usize>,
+    drop_reciprocal: bool,
 ) -> (Vec<Vec<usize>>, Vec<Vec<f64>>, Vec<String>) {
     let mut missing = Vec::new();
     let mut node_to_gene = HashMap::new();
@@ -539,6 +585,18 @@ fn regulators_of(
             && ri != ti
         {
             ranked[ti].push((e.rank, ri, e.score));
+        }
+    }
+    if drop_reciprocal {
+        let mut best: HashMap<(usize, usize), f64> = HashMap::new();
+        for (t, v) in ranked.iter().enumerate() {
+            for &(_, r, s) in v {
+                let e = best.entry((r, t)).or_insert(s);
+                *e = e.max(s);
+            }
+        }
+        for (t, v) in ranked.iter_mut().enumerate() {
+            v.retain(|&(_, r, s)| best.get(&(t, r)).is_none_or(|&back| back <= s));
         }
     }
     let (per_target, scores) = ranked
@@ -795,5 +853,63 @@ mod tests {
             ..ModelParams::default()
         };
         assert!(fit(&m, &net, &bad, &crate::Quiet).is_err());
+    }
+
+    #[test]
+    fn reciprocal_pairs_keep_the_better_scored_direction() {
+        let (m, _) = data(100, 0.1);
+        let names: Arc<[String]> = m.genes().to_vec().into();
+        let mut t = EdgeTable::new(names, true);
+        t.push(0, 4, 0.9, Sign::Unknown); // x0 -> y
+        t.push(4, 0, 0.5, Sign::Unknown); // y -> x0, weaker: dropped
+        t.push(1, 4, 0.4, Sign::Unknown); // x1 <-> y with equal scores: both kept
+        t.push(4, 1, 0.4, Sign::Unknown);
+        let net = GeneNetwork::from_table(&t, &Cut::default(), None).unwrap();
+        let params = ModelParams {
+            cv_select: false,
+            drop_reciprocal: true,
+            ..ModelParams::default()
+        };
+        let model = fit(&m, &net, &params, &crate::Quiet).unwrap();
+        assert_eq!(model.regulators(4), [0, 1]);
+        assert!(model.regulators(0).is_empty());
+        assert_eq!(model.regulators(1), [4]);
+        let kept = ModelParams {
+            drop_reciprocal: false,
+            ..params
+        };
+        let model = fit(&m, &net, &kept, &crate::Quiet).unwrap();
+        assert_eq!(model.regulators(0), [4]);
+    }
+
+    #[test]
+    fn targets_their_regulators_cannot_predict_keep_none() {
+        let (m, net) = data(400, 0.1);
+        let select = ModelParams {
+            cv_select: true,
+            ..ModelParams::default()
+        };
+        let model = fit(&m, &net, &select, &crate::Quiet).unwrap();
+        let z = model.gene_index("z").unwrap();
+        // z is independent of x0: the cross-validated R² is not positive, so the
+        // null model is chosen and a knockout of x0 cannot move z.
+        let r2 = model.r2(z).unwrap();
+        assert!(r2 <= 0.0, "{r2}");
+        assert!(model.regulators(z).is_empty());
+        assert_eq!(model.regulators(4), [0, 1, 2, 3]);
+        assert_eq!(model.n_edges(), 4);
+        let all = ModelParams::default();
+        let model = fit(&m, &net, &all, &crate::Quiet).unwrap();
+        assert_eq!(model.regulators(z), [0]);
+        assert_eq!(model.n_edges(), 5);
+        // Forests too.
+        let forest = ModelParams {
+            kind: ModelKind::Forest(ForestModelParams::breiman()),
+            ..select
+        };
+        let model = fit(&m, &net, &forest, &crate::Quiet).unwrap();
+        assert!(model.r2(z).unwrap() <= 0.0);
+        assert!(model.regulators(z).is_empty());
+        assert_eq!(model.regulators(4), [0, 1, 2, 3]);
     }
 }

@@ -100,6 +100,12 @@ struct ParamsV1 {
     per_target: Option<usize>,
     weight_prior: String,
     seed: u64,
+    /// See [`ModelParams::drop_reciprocal`]; absent means false.
+    #[serde(default)]
+    drop_reciprocal: bool,
+    /// See [`ModelParams::cv_select`]; absent means false.
+    #[serde(default)]
+    cv_select: bool,
     /// `gcv`, `gcv-per-target` or `fixed` (linear).
     alpha_rule: Option<String>,
     alpha: Option<f64>,
@@ -177,6 +183,8 @@ fn params_out(p: &ModelParams) -> ParamsV1 {
         model: p.kind.name().into(),
         per_target: p.per_target,
         weight_prior: p.prior.name().into(),
+        drop_reciprocal: p.drop_reciprocal,
+        cv_select: p.cv_select,
         seed: p.seed,
         alpha_rule: None,
         alpha: None,
@@ -262,6 +270,8 @@ fn params_in(p: &ParamsV1) -> Result<ModelParams, String> {
         per_target: p.per_target,
         prior: p.weight_prior.parse::<WeightPrior>()?,
         seed: p.seed,
+        drop_reciprocal: p.drop_reciprocal,
+        cv_select: p.cv_select,
     })
 }
 
