@@ -65,13 +65,13 @@ fn model_file_gives_the_fresh_fit_byte_for_byte() {
             "{model}"
         );
         let r = rows(&stored);
-        assert_eq!(&r[0][7..], ["path_contributions", "lower", "upper"]);
+        assert_eq!(&r[0][7..], ["path_r2", "path_contributions", "lower", "upper"]);
         let c = r.iter().find(|row| row[0] == "C").unwrap();
-        assert!(c[7].starts_with("A>B:") && c[7].contains("|B>C:"), "{c:?}");
+        assert!(c[8].starts_with("A>B:") && c[8].contains("|B>C:"), "{c:?}");
         let (lo, pred, hi): (f64, f64, f64) = (
-            c[8].parse().unwrap(),
-            c[2].parse().unwrap(),
             c[9].parse().unwrap(),
+            c[2].parse().unwrap(),
+            c[10].parse().unwrap(),
         );
         assert!(lo < pred && pred < hi, "{c:?}");
 
