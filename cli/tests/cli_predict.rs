@@ -65,7 +65,10 @@ fn model_file_gives_the_fresh_fit_byte_for_byte() {
             "{model}"
         );
         let r = rows(&stored);
-        assert_eq!(&r[0][7..], ["path_r2", "path_contributions", "lower", "upper"]);
+        assert_eq!(
+            &r[0][7..],
+            ["path_r2", "path_contributions", "lower", "upper"]
+        );
         let c = r.iter().find(|row| row[0] == "C").unwrap();
         assert!(c[8].starts_with("A>B:") && c[8].contains("|B>C:"), "{c:?}");
         let (lo, pred, hi): (f64, f64, f64) = (
