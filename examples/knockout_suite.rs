@@ -39,7 +39,7 @@ use grn::perturb::{
     PropagationParams, ResponseModel, fit,
 };
 use grn::random;
-use grn::simulate::{self, ExperimentParams, KineticParams, SteadyParams, TopologyParams};
+use grn::simulate::{self, ExperimentParams, KineticParams, TopologyParams};
 use rand::Rng;
 
 /// One data set: training matrix, true network, regulators, knockouts with truth.
@@ -197,36 +197,26 @@ fn ours(topology: simulate::Topology, seed: u64) -> Case {
     let names = model.gene_names();
     let rows: Vec<Vec<f64>> = sim.multifactorial.rows.iter().flatten().cloned().collect();
     let (matrix, _) = matrix_from(names.clone(), &rows).drop_constant_genes();
+    let knockouts = model
+        .knockout_truths(&net, &matrix)
+        .unwrap()
+        .into_iter()
+        .map(|t| Knockout {
+            genes: vec![t.gene],
+            // Genes the model lacks: no change, and never counted as changed.
+            delta: t
+                .delta
+                .iter()
+                .map(|d| if d.is_nan() { 0.0 } else { *d })
+                .collect(),
+            threshold: t
+                .wild_type
+                .iter()
+                .map(|w| if w.is_nan() { f64::INFINITY } else { 0.1 * w })
+                .collect(),
+        })
+        .collect();
     let out = net.out_degrees();
-    let wt = model.wild_type().values.clone();
-    let mut knockouts = Vec::new();
-    for g in (0..genes).filter(|&g| out[g] > 0) {
-        let Some(gi) = matrix.gene_index(&names[g]) else {
-            continue;
-        };
-        let ko = model
-            .steady_state(
-                &simulate::KineticPerturbation::knockout(&[g]),
-                &SteadyParams::default(),
-            )
-            .unwrap();
-        if !ko.converged() {
-            continue;
-        }
-        let mut delta = vec![0.0; matrix.n_genes()];
-        let mut threshold = vec![f64::INFINITY; matrix.n_genes()];
-        for (k, name) in names.iter().enumerate() {
-            if let Some(i) = matrix.gene_index(name) {
-                delta[i] = ko.values[k] - wt[k];
-                threshold[i] = 0.1 * wt[k];
-            }
-        }
-        knockouts.push(Knockout {
-            genes: vec![gi],
-            delta,
-            threshold,
-        });
-    }
     let tfs = (0..genes)
         .filter(|&g| out[g] > 0)
         .map(|g| names[g].clone())

@@ -25,9 +25,7 @@ use grn::perturb::{
     Alpha, Baseline, ForestModelParams, ModelKind, ModelParams, Perturbation, Predictor,
     PropagationParams, ResponseModel, WeightPrior, fit,
 };
-use grn::simulate::{
-    self, ExperimentParams, KineticParams, SteadyParams, Topology, TopologyParams,
-};
+use grn::simulate::{self, ExperimentParams, KineticParams, Topology, TopologyParams};
 
 /// One simulated data set with knockout truth.
 struct Case {
@@ -54,32 +52,13 @@ fn case(topology: Topology, genes: usize, samples: usize, seed: u64) -> Case {
     let (matrix, _) = ExpressionMatrix::new(names.clone(), sample_names, values)
         .unwrap()
         .drop_constant_genes();
+    let knockouts = model
+        .knockout_truths(&net, &matrix)
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.gene, t.delta, t.wild_type))
+        .collect();
     let out = net.out_degrees();
-    let wt = model.wild_type().values.clone();
-    let mut knockouts = Vec::new();
-    for g in (0..genes).filter(|&g| out[g] > 0) {
-        let Some(gi) = matrix.gene_index(&names[g]) else {
-            continue;
-        };
-        let ko = model
-            .steady_state(
-                &simulate::KineticPerturbation::knockout(&[g]),
-                &SteadyParams::default(),
-            )
-            .unwrap();
-        if !ko.converged() {
-            continue;
-        }
-        let mut delta = vec![f64::NAN; matrix.n_genes()];
-        let mut wild = vec![f64::NAN; matrix.n_genes()];
-        for (k, name) in names.iter().enumerate() {
-            if let Some(i) = matrix.gene_index(name) {
-                delta[i] = ko.values[k] - wt[k];
-                wild[i] = wt[k];
-            }
-        }
-        knockouts.push((gi, delta, wild));
-    }
     let tfs = (0..genes)
         .filter(|&g| out[g] > 0)
         .map(|g| names[g].clone())

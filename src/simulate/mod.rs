@@ -59,7 +59,7 @@ pub use experiments::{CountModel, CountParams, Dropout, ExperimentParams, Sample
 pub use kinetics::{
     Combination, Gene, Input, KineticParams, KineticPerturbation, Model, ModelSpec, Range,
 };
-pub use steady::{SteadyParams, SteadyState};
+pub use steady::{KnockoutTruth, SteadyParams, SteadyState};
 pub use topology::{SignedNetwork, Topology, TopologyParams};
 
 /// Why a simulation could not run.

@@ -31,8 +31,64 @@ use super::SimulateError;
 use super::kinetics::{Applied, KineticPerturbation, Model};
 use super::ode::{self, OdeOptions, OdeStop};
 pub use super::state::{SteadyParams, SteadyState};
+use super::topology::SignedNetwork;
+use crate::expression::ExpressionMatrix;
+
+/// One gene's knockout as an expression matrix's genes see it: the truth that
+/// knockout predictions fitted on that matrix are scored against.
+#[derive(Debug, Clone)]
+pub struct KnockoutTruth {
+    /// The knocked-out gene, as an index of the matrix.
+    pub gene: usize,
+    /// Per matrix gene, its knockout steady state minus its wild-type level (NaN
+    /// for genes the model does not have).
+    pub delta: Vec<f64>,
+    /// Per matrix gene, its wild-type level (NaN for genes the model does not have).
+    pub wild_type: Vec<f64>,
+}
 
 impl Model {
+    /// The knockout of every gene with targets in `network` (the network the model
+    /// was built on) that is a gene of `matrix`, one steady state each; knockouts
+    /// whose steady state does not converge are left out, since their truth is not
+    /// known.
+    pub fn knockout_truths(
+        &self,
+        network: &SignedNetwork,
+        matrix: &ExpressionMatrix,
+    ) -> Result<Vec<KnockoutTruth>, SimulateError> {
+        let names = self.gene_names();
+        let wild = &self.wild_type().values;
+        let mut truths = Vec::new();
+        let out = network.out_degrees();
+        for g in (0..names.len()).filter(|&g| out[g] > 0) {
+            let Some(gene) = matrix.gene_index(&names[g]) else {
+                continue;
+            };
+            let ko = self.steady_state(
+                &KineticPerturbation::knockout(&[g]),
+                &SteadyParams::default(),
+            )?;
+            if !ko.converged() {
+                continue;
+            }
+            let mut delta = vec![f64::NAN; matrix.n_genes()];
+            let mut wild_type = vec![f64::NAN; matrix.n_genes()];
+            for (k, name) in names.iter().enumerate() {
+                if let Some(i) = matrix.gene_index(name) {
+                    delta[i] = ko.values[k] - wild[k];
+                    wild_type[i] = wild[k];
+                }
+            }
+            truths.push(KnockoutTruth {
+                gene,
+                delta,
+                wild_type,
+            });
+        }
+        Ok(truths)
+    }
+
     /// The unperturbed steady state, computed once and cached.
     pub fn wild_type(&self) -> &SteadyState {
         self.wild_type_cell().get_or_init(|| {
