@@ -83,19 +83,42 @@ impl Predictions {
 
     /// Writes the predictions as a samples x genes TSV (the layout `grn` reads):
     /// a header `sample` and the target names, then one row per sample.
+    ///
+    /// Values are written at `f32` precision, the precision `grn` reads matrices
+    /// in, so a prediction read back loses nothing, and the text is half as long
+    /// as `f64`'s 17 digits (shortest round-trip digits, Adams 2018's Ryū). Rows are formatted in parallel, a batch at a time, and
+    /// written in order, so the bytes do not depend on the thread count.
     pub fn write_tsv(&self, model: &ResponseModel, w: &mut dyn Write) -> io::Result<()> {
+        // Rows formatted per batch: enough to keep every thread busy, few enough
+        // that the batch's text stays small beside the predictions.
+        const BATCH_ROWS: usize = 1024;
         w.write_all(b"sample")?;
         for &t in &self.targets {
             write!(w, "\t{}", model.genes()[t])?;
         }
         w.write_all(b"\n")?;
         let k = self.targets.len();
-        for (s, name) in self.samples.iter().enumerate() {
-            w.write_all(name.as_bytes())?;
-            for v in &self.values[s * k..(s + 1) * k] {
-                write!(w, "\t{v}")?;
+        for (b, names) in self.samples.chunks(BATCH_ROWS).enumerate() {
+            let first = b * BATCH_ROWS;
+            let rows: Vec<Vec<u8>> = names
+                .par_iter()
+                .enumerate()
+                .map(|(i, name)| {
+                    let row = &self.values[(first + i) * k..(first + i + 1) * k];
+                    let mut line = Vec::with_capacity(name.len() + 12 * k + 1);
+                    line.extend_from_slice(name.as_bytes());
+                    let mut digits = ryu::Buffer::new();
+                    for &v in row {
+                        line.push(b'\t');
+                        line.extend_from_slice(digits.format(v as f32).as_bytes());
+                    }
+                    line.push(b'\n');
+                    line
+                })
+                .collect();
+            for line in &rows {
+                w.write_all(line)?;
             }
-            w.write_all(b"\n")?;
         }
         Ok(())
     }
