@@ -24,6 +24,13 @@
 //! "Changed": beyond 10% of the wild-type level (and, on DREAM4, beyond 0.05 and 3
 //! robust SDs of the gene over the knockouts, its noise).
 //!
+//! With `--prior-quality Q` (`rRqP`, e.g. `r50q50`: recall R% and precision P% of
+//! the true edges, or `random`) the run measures instead what a prior does (issue
+//! 17): for each of the `--prior-seeds` draws (default 1,2,3) of such a prior
+//! (`grn::prior::simulated`), GENIE3 (no TF list) is inferred with the prior and the
+//! default linear model fitted on the network guided by it at the default strength,
+//! as `grn perturb --prior` does; rows per data set and pooled, against no prior.
+//!
 //! `KO_LINEAR_ONLY=1` skips the forest rows (forest steady states on inferred
 //! networks, which are one large feedback block, cost most of the time).
 //! The environment variable `KO_CACHE` names a directory where inferred networks are
@@ -38,6 +45,7 @@ use grn::perturb::{
     Baseline, ForestModelParams, ModelKind, ModelParams, Perturbation, Predictor,
     PropagationParams, ResponseModel, fit,
 };
+use grn::prior::{self, PriorGuide, PriorParams, Quality};
 use grn::random;
 use grn::simulate::{self, ExperimentParams, KineticParams, TopologyParams};
 use rand::Rng;
@@ -382,6 +390,12 @@ enum Net {
 }
 
 fn network(c: &Case, net: Net) -> GeneNetwork {
+    guided_network(c, net, None)
+}
+
+/// The model's network; with a prior (named for the cache), inferred with it and
+/// its edges reweighted by it before the per-target cut, as `grn perturb --prior`.
+fn guided_network(c: &Case, net: Net, prior: Option<(&str, &PriorGuide)>) -> GeneNetwork {
     let cut = Cut {
         per_target: Some(ModelParams::PER_TARGET),
         ..Cut::default()
@@ -390,9 +404,10 @@ fn network(c: &Case, net: Net) -> GeneNetwork {
         Net::Truth => c.truth.clone(),
         _ => {
             let cache = std::env::var_os("KO_CACHE").map(PathBuf::from);
+            let label = prior.map(|p| format!("-{}", p.0)).unwrap_or_default();
             let file = cache
                 .as_ref()
-                .map(|d| d.join(format!("{}-{net:?}.tsv", c.name)));
+                .map(|d| d.join(format!("{}-{net:?}{label}.tsv", c.name)));
             if let Some(f) = file.as_ref().filter(|f| f.exists()) {
                 EdgeTable::read_tsv(f).unwrap()
             } else {
@@ -404,7 +419,10 @@ fn network(c: &Case, net: Net) -> GeneNetwork {
                     method: TreeMethod::Genie3.into(),
                     ..InferParams::default()
                 };
-                let t = infer::infer(&c.matrix, &regulators, &params, &grn::Quiet).unwrap();
+                let guide = prior.map(|p| p.1);
+                let t =
+                    infer::infer_with_prior(&c.matrix, &regulators, &params, guide, &grn::Quiet)
+                        .unwrap();
                 if let Some(f) = &file {
                     std::fs::create_dir_all(f.parent().unwrap()).unwrap();
                     t.save_tsv(f).unwrap();
@@ -413,7 +431,13 @@ fn network(c: &Case, net: Net) -> GeneNetwork {
             }
         }
     };
-    GeneNetwork::from_table(&table, &cut, None).unwrap()
+    match prior {
+        None => GeneNetwork::from_table(&table, &cut, None).unwrap(),
+        Some((_, guide)) => {
+            let full = GeneNetwork::from_table(&table, &Cut::default(), None).unwrap();
+            guide.guide_network(&full).cut(&cut).unwrap()
+        }
+    }
 }
 
 #[derive(Default)]
@@ -442,6 +466,13 @@ impl Tally {
             }
             self.scores.push((p[k].abs(), big));
         }
+    }
+
+    fn absorb(&mut self, other: &Tally) {
+        self.pearson.extend(&other.pearson);
+        self.right += other.right;
+        self.changed += other.changed;
+        self.scores.extend(&other.scores);
     }
 
     fn row(&self) -> [f64; 3] {
@@ -692,10 +723,7 @@ fn terciles(mut c: Confidence) {
         }
         let mut all = Tally::default();
         for (_, _, t) in part {
-            all.pearson.extend(&t.pearson);
-            all.right += t.right;
-            all.changed += t.changed;
-            all.scores.extend(&t.scores);
+            all.absorb(t);
         }
         let [p, s, a] = all.row();
         println!(
@@ -706,8 +734,101 @@ fn terciles(mut c: Confidence) {
     }
 }
 
+/// `random` or `rRqP` (percent).
+fn parse_quality(s: &str) -> Quality {
+    if s == "random" {
+        return Quality::Random;
+    }
+    let parsed = s.strip_prefix('r').and_then(|rest| {
+        let (r, q) = rest.split_once('q')?;
+        Some((
+            r.parse::<f64>().ok()? / 100.0,
+            q.parse::<f64>().ok()? / 100.0,
+        ))
+    });
+    let (recall, precision) =
+        parsed.unwrap_or_else(|| panic!("--prior-quality: `random` or rRqP like r50q50, got {s}"));
+    Quality::Known { recall, precision }
+}
+
+/// Knockout prediction of the default linear model on GENIE3 networks, without and
+/// with priors of `quality` (one per seed) at the default strength.
+fn run_prior(cases: &[Case], label: &str, quality: Quality, seeds: &[u64]) {
+    let predict = |c: &Case, network: &GeneNetwork| -> Tally {
+        let model = fit(&c.matrix, network, &ModelParams::default(), &grn::Quiet).unwrap();
+        let base = Baseline::Mean.resolve(&c.matrix).unwrap();
+        let pr = Predictor::new(&model, base, &PropagationParams::default()).unwrap();
+        let mut t = Tally::default();
+        for ko in &c.knockouts {
+            t.add(
+                ko,
+                &pr.predict(&Perturbation::knockout(&ko.genes))
+                    .unwrap()
+                    .delta,
+            );
+        }
+        t
+    };
+    println!(
+        "\nGENIE3 network, default linear model, prior {label} at strength {}\n\n| data set | prior | median Pearson | sign accuracy | AUROC |\n|---|---|---|---|---|",
+        PriorParams::DEFAULT_STRENGTH
+    );
+    let print = |set: &str, prior: &str, t: &Tally| {
+        let [p, s, a] = t.row();
+        println!("| {set} | {prior} | {p:.3} | {s:.3} | {a:.3} |");
+    };
+    let (mut none, mut with) = (Tally::default(), Tally::default());
+    let mut per_seed: Vec<Tally> = seeds.iter().map(|_| Tally::default()).collect();
+    for c in cases {
+        let genes = c.matrix.genes();
+        let names = c.truth.genes();
+        let truth: Vec<(usize, usize)> = c
+            .truth
+            .iter()
+            .filter_map(|e| {
+                Some((
+                    c.matrix.gene_index(&names[e.regulator])?,
+                    c.matrix.gene_index(&names[e.target])?,
+                ))
+            })
+            .collect();
+        let t = predict(c, &network(c, Net::Genie3));
+        print(&c.name, "none", &t);
+        none.absorb(&t);
+        let mut pooled = Tally::default();
+        for (k, &seed) in seeds.iter().enumerate() {
+            let p = prior::simulated(genes, &truth, quality, seed).unwrap();
+            let guide = PriorParams::default()
+                .check()
+                .unwrap()
+                .guide(p.resolve(genes).unwrap().0);
+            let name = format!("prior-{label}-{seed}");
+            let t = predict(c, &guided_network(c, Net::Genie3, Some((&name, &guide))));
+            pooled.absorb(&t);
+            per_seed[k].absorb(&t);
+        }
+        print(&c.name, &format!("{label}, {} draws", seeds.len()), &pooled);
+        with.absorb(&pooled);
+    }
+    print("all", "none", &none);
+    for (seed, t) in seeds.iter().zip(&per_seed) {
+        print("all", &format!("{label}, draw {seed}"), t);
+    }
+    print("all", &format!("{label}, {} draws", seeds.len()), &with);
+}
+
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let mut flag = |name: &str| -> Option<String> {
+        let i = args.iter().position(|a| a == name)?;
+        let v = args.get(i + 1).cloned();
+        args.drain(i..(i + 2).min(args.len()));
+        Some(v.unwrap_or_else(|| panic!("{name} needs a value")))
+    };
+    let quality = flag("--prior-quality");
+    let seeds: Vec<u64> = flag("--prior-seeds")
+        .map(|s| s.split(',').map(|v| v.parse().unwrap()).collect())
+        .unwrap_or_else(|| vec![1, 2, 3]);
     let source = args.first().map(String::as_str).unwrap_or("dream4");
     let dir = PathBuf::from(
         args.get(1)
@@ -736,6 +857,10 @@ fn main() {
     };
     let kos: usize = cases.iter().map(|c| c.knockouts.len()).sum();
     println!("## {source}: {} data sets, {kos} knockouts", cases.len());
+    if let Some(q) = quality {
+        run_prior(&cases, &q, parse_quality(&q), &seeds);
+        return;
+    }
     for net in nets {
         let label = match net {
             Net::Genie3 => "GENIE3 network, no TF list",

@@ -1,33 +1,25 @@
-//! What a prior of known quality does to inference and to knockout prediction
-//! (issue 17).
+//! What a prior of known quality does to inference (issue 17).
 //!
-//! A simulated prior of recall r and precision q holds round(r |T|) true edges of
-//! the gold standard T, drawn at random, and as many false regulator -> target
-//! pairs as make the precision q; a random prior draws |T| pairs uniformly (its
-//! precision is the density of T). Inference is GENIE3 with its paper's settings on
-//! the DREAM4 size-100 multifactorial sets and on `grn::simulate` networks; scores
-//! are the AUPR against the gold standard. Knockout prediction fits the default
-//! linear response model on a GENIE3 network (with and without the prior), trained
-//! on multifactorial samples only, and compares predicted with simulated knockout
-//! deltas (median Pearson, sign accuracy on genes changed by >10%, median AUROC of
-//! |delta| for the changed genes; as tests/perturb_validation.rs).
+//! Priors of recall r and precision q are drawn from the gold standard by
+//! `grn::prior::simulated`. Inference is GENIE3 with its paper's settings on the
+//! DREAM4 size-100 multifactorial sets and on `grn::simulate` networks; scores are
+//! the AUPR against the gold standard. What a prior does to knockout prediction is
+//! measured on the knockout validation suite (`examples/knockout_suite.rs
+//! --prior-quality`).
 //!
 //! `a_good_prior_helps_and_a_random_one_costs_little` is the fast regression test;
-//! the tables and figure of docs/priors.md come from `cargo test --release --test
+//! the tables and figures of docs/priors.md come from `cargo test --release --test
 //! prior_benchmark -- --ignored --nocapture`.
 
-use std::collections::HashSet;
+use std::io::Write;
 use std::path::Path;
 
 use grn::evaluate::{self, EvalOptions, GoldStandard};
 use grn::expression::{self, ExpressionMatrix, Regulators};
 use grn::infer::{self, InferParams, TreeMethod};
-use grn::network::{Cut, EdgeTable, GeneNetwork};
-use grn::perturb::{Baseline, ModelParams, Perturbation, Predictor, PropagationParams, fit};
-use grn::prior::{Prior, PriorFormat, PriorGuide, PriorParams};
+use grn::network::EdgeTable;
+use grn::prior::{self, PriorGuide, PriorParams, Quality};
 use grn::simulate::{self, ExperimentParams, KineticParams, Topology, TopologyParams};
-use rand::SeedableRng;
-use rand::seq::SliceRandom;
 
 /// A data set with its truth.
 struct Case {
@@ -35,8 +27,6 @@ struct Case {
     gold: GoldStandard,
     /// True edges by gene index of `matrix`.
     truth: Vec<(usize, usize)>,
-    /// (knocked-out gene, true delta per gene, wild type), when simulated.
-    knockouts: Vec<(usize, Vec<f64>, Vec<f64>)>,
 }
 
 fn dream4(net: usize) -> Case {
@@ -61,7 +51,6 @@ fn dream4(net: usize) -> Case {
         gold: GoldStandard::read(&gold_path).unwrap(),
         matrix,
         truth,
-        knockouts: Vec::new(),
     }
 }
 
@@ -108,54 +97,23 @@ fn simulated(genes: usize, samples: usize, seed: u64) -> Case {
             }),
     )
     .unwrap();
-    let knockouts = model
-        .knockout_truths(&net, &matrix)
-        .unwrap()
-        .into_iter()
-        .map(|t| (t.gene, t.delta, t.wild_type))
-        .collect();
     Case {
         matrix,
         gold,
         truth,
-        knockouts,
     }
 }
 
-/// A prior of the given quality (`None`: random), as a guide of `strength`.
-fn prior(c: &Case, quality: Option<(f64, f64)>, strength: f64, seed: u64) -> PriorGuide {
-    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed);
-    let n = c.matrix.n_genes();
-    let truth: HashSet<(usize, usize)> = c.truth.iter().copied().collect();
-    let mut pairs: Vec<(usize, usize)> = (0..n)
-        .flat_map(|a| (0..n).map(move |b| (a, b)))
-        .filter(|&(a, b)| a != b)
-        .collect();
-    let edges: Vec<(usize, usize)> = match quality {
-        None => {
-            pairs.shuffle(&mut rng);
-            pairs[..truth.len()].to_vec()
-        }
-        Some((recall, precision)) => {
-            let mut t = c.truth.clone();
-            t.shuffle(&mut rng);
-            let tp = (recall * t.len() as f64).round() as usize;
-            let fp = (tp as f64 * (1.0 - precision) / precision).round() as usize;
-            let mut f: Vec<_> = pairs.into_iter().filter(|p| !truth.contains(p)).collect();
-            f.shuffle(&mut rng);
-            t[..tp].iter().chain(&f[..fp]).copied().collect()
-        }
-    };
+/// A prior of `quality` drawn from the case's truth, as a guide of `strength`.
+fn prior(c: &Case, quality: Quality, strength: f64, seed: u64) -> PriorGuide {
     let g = c.matrix.genes();
-    let p = Prior::from_edges(
-        PriorFormat::Tsv,
-        edges
-            .iter()
-            .map(|&(a, b)| (g[a].clone(), g[b].clone(), 1.0))
-            .collect(),
-    );
+    let p = prior::simulated(g, &c.truth, quality, seed).unwrap();
     let (resolved, _) = p.resolve(g).unwrap();
     PriorParams { strength }.check().unwrap().guide(resolved)
+}
+
+fn known(recall: f64, precision: f64) -> Quality {
+    Quality::Known { recall, precision }
 }
 
 fn genie3(c: &Case, trees: usize, guide: Option<&PriorGuide>) -> EdgeTable {
@@ -173,114 +131,6 @@ fn aupr(c: &Case, edges: &EdgeTable) -> f64 {
         .aupr
 }
 
-#[derive(Debug, Default, Clone, Copy)]
-struct Ko {
-    pearson: f64,
-    sign: f64,
-    auroc: f64,
-}
-
-/// Knockout prediction of the default linear model on `network` (guided by the
-/// prior before the per-target cut, as `grn perturb --prior` does).
-fn knockouts(c: &Case, network: &EdgeTable, guide: Option<&PriorGuide>) -> Ko {
-    let cut = Cut {
-        per_target: Some(ModelParams::PER_TARGET),
-        ..Cut::default()
-    };
-    let mut net = GeneNetwork::from_table(network, &Cut::default(), None).unwrap();
-    if let Some(g) = guide {
-        net = g.guide_network(&net);
-    }
-    let net = net.cut(&cut).unwrap();
-    let model = fit(&c.matrix, &net, &ModelParams::default(), &grn::Quiet).unwrap();
-    let baseline = Baseline::Mean.resolve(&c.matrix).unwrap();
-    let predictor = Predictor::new(&model, baseline, &PropagationParams::default()).unwrap();
-    let (mut pearsons, mut aurocs, mut right, mut total) = (vec![], vec![], 0, 0);
-    for (ko, truth, wild) in &c.knockouts {
-        let d = predictor
-            .predict(&Perturbation::knockout(&[*ko]))
-            .unwrap()
-            .delta;
-        let others: Vec<usize> = (0..truth.len()).filter(|g| g != ko).collect();
-        let p: Vec<f64> = others.iter().map(|&g| d[g]).collect();
-        let t: Vec<f64> = others.iter().map(|&g| truth[g]).collect();
-        pearsons.push(pearson(&p, &t).unwrap_or(0.0));
-        let changed: Vec<bool> = others
-            .iter()
-            .map(|&g| truth[g].abs() > 0.1 * wild[g])
-            .collect();
-        for (k, &ch) in changed.iter().enumerate() {
-            if ch {
-                total += 1;
-                right += usize::from(p[k] != 0.0 && (p[k] > 0.0) == (t[k] > 0.0));
-            }
-        }
-        let abs: Vec<f64> = p.iter().map(|v| v.abs()).collect();
-        if let Some(a) = auroc(&abs, &changed) {
-            aurocs.push(a);
-        }
-    }
-    Ko {
-        pearson: median(&pearsons),
-        sign: right as f64 / total.max(1) as f64,
-        auroc: median(&aurocs),
-    }
-}
-
-fn pearson(a: &[f64], b: &[f64]) -> Option<f64> {
-    let n = a.len() as f64;
-    let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
-    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
-    for (x, y) in a.iter().zip(b) {
-        sab += (x - ma) * (y - mb);
-        saa += (x - ma).powi(2);
-        sbb += (y - mb).powi(2);
-    }
-    (saa > 0.0 && sbb > 0.0).then(|| sab / (saa * sbb).sqrt())
-}
-
-/// Mann-Whitney AUROC with ties at half.
-fn auroc(score: &[f64], positive: &[bool]) -> Option<f64> {
-    let pos: Vec<f64> = (0..score.len())
-        .filter(|&i| positive[i])
-        .map(|i| score[i])
-        .collect();
-    let neg: Vec<f64> = (0..score.len())
-        .filter(|&i| !positive[i])
-        .map(|i| score[i])
-        .collect();
-    if pos.is_empty() || neg.is_empty() {
-        return None;
-    }
-    let mut wins = 0.0;
-    for &p in &pos {
-        for &n in &neg {
-            wins += if p > n {
-                1.0
-            } else if p == n {
-                0.5
-            } else {
-                0.0
-            };
-        }
-    }
-    Some(wins / (pos.len() * neg.len()) as f64)
-}
-
-fn median(v: &[f64]) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    let m = s.len() / 2;
-    if s.len() % 2 == 1 {
-        s[m]
-    } else {
-        (s[m - 1] + s[m]) / 2.0
-    }
-}
-
 fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len() as f64
 }
@@ -291,10 +141,15 @@ fn a_good_prior_helps_and_a_random_one_costs_little() {
     let trees = 200;
     let s = PriorParams::DEFAULT_STRENGTH;
     let base = aupr(&c, &genie3(&c, trees, None));
-    let good = prior(&c, Some((0.5, 0.5)), s, 1);
+    let good = prior(&c, known(0.5, 0.5), s, 1);
     let with_good = aupr(&c, &genie3(&c, trees, Some(&good)));
     let random: Vec<f64> = (0..3)
-        .map(|k| aupr(&c, &genie3(&c, trees, Some(&prior(&c, None, s, 10 + k)))))
+        .map(|k| {
+            aupr(
+                &c,
+                &genie3(&c, trees, Some(&prior(&c, Quality::Random, s, 10 + k))),
+            )
+        })
         .collect();
     assert!(
         with_good > base + 0.05,
@@ -306,129 +161,231 @@ fn a_good_prior_helps_and_a_random_one_costs_little() {
         "random priors: AUPR {random:?} vs {base:.3} without"
     );
     // Strength 0 is the unguided forest, draw for draw.
-    let off = prior(&c, Some((0.5, 0.5)), 0.0, 1);
+    let off = prior(&c, known(0.5, 0.5), 0.0, 1);
     let a = genie3(&c, trees, None);
     let b = genie3(&c, trees, Some(&off));
     assert_eq!(a.iter().collect::<Vec<_>>(), b.iter().collect::<Vec<_>>());
 }
 
-/// The numbers and figure of docs/priors.md.
+/// GENIE3 trees in the benchmarks: the paper's setting.
+const TREES: usize = 1000;
+
+/// AUPR of one network with and without priors, for the tables of docs/priors.md.
+struct Row {
+    name: String,
+    /// Density of the truth: a random prior's precision (and expected recall).
+    density: f64,
+    base: f64,
+    /// [strength] mean AUPR over the random draws.
+    random: Vec<f64>,
+    /// AUPR of each random draw at the default strength.
+    random_default: Vec<f64>,
+    /// [precision][strength] at recall 50%.
+    precision: Vec<Vec<f64>>,
+    /// [recall][strength] at precision 50%.
+    recall: Vec<Vec<f64>>,
+}
+
+const STRENGTHS: [f64; 3] = [0.25, PriorParams::DEFAULT_STRENGTH, 1.0];
+const PRECISIONS: [f64; 4] = [0.25, 0.5, 0.75, 1.0];
+const RECALLS: [f64; 3] = [0.25, 0.5, 0.75];
+/// Prior draws: the first for every quality, all three for the random prior at the
+/// default strength (the 0.01 bar is about its expected cost).
+const DRAWS: [u64; 3] = [7, 8, 9];
+
+fn measure(name: String, c: &Case) -> Row {
+    let n = c.matrix.n_genes() as f64;
+    let run =
+        |q: Quality, s: f64, seed: u64| aupr(c, &genie3(c, TREES, Some(&prior(c, q, s, seed))));
+    let random_default: Vec<f64> = DRAWS
+        .iter()
+        .map(|&d| run(Quality::Random, PriorParams::DEFAULT_STRENGTH, d))
+        .collect();
+    let random = STRENGTHS
+        .iter()
+        .map(|&s| {
+            if s == PriorParams::DEFAULT_STRENGTH {
+                mean(&random_default)
+            } else {
+                run(Quality::Random, s, DRAWS[0])
+            }
+        })
+        .collect();
+    let precision: Vec<Vec<f64>> = PRECISIONS
+        .iter()
+        .map(|&q| {
+            STRENGTHS
+                .iter()
+                .map(|&s| run(known(0.5, q), s, DRAWS[0]))
+                .collect()
+        })
+        .collect();
+    let recall = RECALLS
+        .iter()
+        .map(|&r| {
+            STRENGTHS
+                .iter()
+                .map(|&s| match PRECISIONS.iter().position(|&q| q == 0.5) {
+                    Some(k) if r == 0.5 => {
+                        precision[k][STRENGTHS.iter().position(|&x| x == s).unwrap()]
+                    }
+                    _ => run(known(r, 0.5), s, DRAWS[0]),
+                })
+                .collect()
+        })
+        .collect();
+    let row = Row {
+        name,
+        density: c.truth.len() as f64 / (n * (n - 1.0)),
+        base: aupr(c, &genie3(c, TREES, None)),
+        random,
+        random_default,
+        precision,
+        recall,
+    };
+    let cell = |v: &[f64]| {
+        v.iter()
+            .map(|a| format!("{a:.3}"))
+            .collect::<Vec<_>>()
+            .join(" / ")
+    };
+    print!("| {} | {:.3} | {} |", row.name, row.base, cell(&row.random));
+    for v in row.precision.iter().chain(&row.recall) {
+        print!(" {} |", cell(v));
+    }
+    println!(
+        " random at {}: {} (gain {:+.3}) |",
+        PriorParams::DEFAULT_STRENGTH,
+        cell(&row.random_default),
+        mean(&row.random_default) - row.base
+    );
+    std::io::stdout().flush().unwrap();
+    row
+}
+
+/// A labelled line of a panel, owned and borrowed.
+type Line = (String, Vec<(f64, f64)>);
+type Points<'a> = (&'a str, &'a [(f64, f64)]);
+
+/// Mean over rows of `f(row) - base`.
+fn mean_gain(rows: &[Row], f: impl Fn(&Row) -> f64) -> f64 {
+    mean(&rows.iter().map(|r| f(r) - r.base).collect::<Vec<_>>())
+}
+
+/// The numbers and figure of docs/priors.md: AUPR gain against prior precision (at
+/// recall 50%, the random prior at its own precision, the truth's density) and
+/// against prior recall (at precision 50%), one line per strength.
 #[test]
 #[ignore]
 fn benchmark() {
-    let strengths = [0.25, 0.5, 1.0];
-    let qualities: [(&str, Option<(f64, f64)>); 4] = [
-        ("random", None),
-        ("r50 p25", Some((0.5, 0.25))),
-        ("r50 p50", Some((0.5, 0.5))),
-        ("r50 p100", Some((0.5, 1.0))),
+    let families: [(&str, Vec<(String, Case)>); 2] = [
+        (
+            "DREAM4 size 100 multifactorial",
+            (1..=5)
+                .map(|n| (format!("DREAM4 {n}"), dream4(n)))
+                .collect(),
+        ),
+        (
+            "grn simulate, scale-free, 100 genes, 100 samples",
+            (1..=5)
+                .map(|seed| (format!("simulated {seed}"), simulated(100, 100, seed)))
+                .collect(),
+        ),
     ];
-    let mut cases: Vec<(String, Case)> = (1..=5)
-        .map(|n| (format!("DREAM4 {n}"), dream4(n)))
-        .collect();
-    for seed in [1, 2] {
-        cases.push((
-            format!("simulated 100 genes seed {seed}"),
-            simulated(100, 100, seed),
-        ));
-    }
-    // gains[quality][strength] over cases
-    let mut gains = vec![vec![Vec::new(); strengths.len()]; qualities.len()];
-    println!(
-        "| data | no prior | {} |",
-        qualities.map(|q| q.0).join(" | ")
-    );
-    for (name, c) in &cases {
-        let base = aupr(c, &genie3(c, 1000, None));
-        let mut row = format!("| {name} | {base:.3} |");
-        for (qi, (_, q)) in qualities.iter().enumerate() {
-            let mut cell = Vec::new();
-            for (si, &s) in strengths.iter().enumerate() {
-                let a = aupr(c, &genie3(c, 1000, Some(&prior(c, *q, s, 7))));
-                gains[qi][si].push(a - base);
-                cell.push(format!("{a:.3}"));
-            }
-            row.push_str(&format!(" {} |", cell.join(" / ")));
+    let mut panels_data: Vec<(String, Vec<Line>, Vec<Line>)> = Vec::new();
+    for (family, cases) in &families {
+        println!(
+            "\n{family}, AUPR (strengths {STRENGTHS:?}):\n| network | no prior | random | {} | {} | random draws at the default |",
+            PRECISIONS
+                .map(|q| format!("r50 q{}", q * 100.0))
+                .join(" | "),
+            RECALLS.map(|r| format!("r{} q50", r * 100.0)).join(" | "),
+        );
+        let rows: Vec<Row> = cases.iter().map(|(n, c)| measure(n.clone(), c)).collect();
+        let gains = |f: &dyn Fn(&Row, usize) -> f64| -> Vec<f64> {
+            (0..STRENGTHS.len())
+                .map(|si| mean_gain(&rows, |r| f(r, si)))
+                .collect()
+        };
+        let fmt = |v: Vec<f64>| {
+            v.iter()
+                .map(|g| format!("{g:+.3}"))
+                .collect::<Vec<_>>()
+                .join(" / ")
+        };
+        print!("| mean gain | | {} |", fmt(gains(&|r, si| r.random[si])));
+        for k in 0..PRECISIONS.len() {
+            print!(" {} |", fmt(gains(&|r, si| r.precision[k][si])));
         }
-        println!("{row}");
-    }
-    println!("\nmean AUPR gain (strengths {strengths:?}):");
-    for (qi, (q, _)) in qualities.iter().enumerate() {
-        let g: Vec<String> = gains[qi]
-            .iter()
-            .map(|v| format!("{:+.4}", mean(v)))
-            .collect();
-        println!("| {q} | {} |", g.join(" | "));
-    }
-    let lines: Vec<(String, Vec<(f64, f64)>)> = strengths
-        .iter()
-        .enumerate()
-        .map(|(si, s)| {
-            let pts = [0.25, 0.5, 1.0]
-                .iter()
-                .enumerate()
-                .map(|(k, &p)| (p, mean(&gains[k + 1][si])))
-                .collect();
-            (format!("strength {s}"), pts)
-        })
-        .collect();
-    let random_line: Vec<(String, Vec<(f64, f64)>)> = vec![(
-        "random prior (x: strength)".to_string(),
-        strengths
+        for k in 0..RECALLS.len() {
+            print!(" {} |", fmt(gains(&|r, si| r.recall[k][si])));
+        }
+        println!(
+            " random at the default, mean over draws and networks: {:+.4} |",
+            mean_gain(&rows, |r| mean(&r.random_default))
+        );
+        let density = mean(&rows.iter().map(|r| r.density).collect::<Vec<_>>());
+        let by_precision = STRENGTHS
             .iter()
             .enumerate()
-            .map(|(si, &s)| (s, mean(&gains[0][si])))
-            .collect(),
-    )];
-    let all: Vec<(String, Vec<(f64, f64)>)> = lines.into_iter().chain(random_line).collect();
-    let series: Vec<(&str, &[(f64, f64)])> = all
+            .map(|(si, s)| {
+                let mut pts = vec![(density, mean_gain(&rows, |r| r.random[si]))];
+                pts.extend(
+                    PRECISIONS
+                        .iter()
+                        .enumerate()
+                        .map(|(k, &q)| (q, mean_gain(&rows, |r| r.precision[k][si]))),
+                );
+                (format!("strength {s}"), pts)
+            })
+            .collect();
+        let by_recall = STRENGTHS
+            .iter()
+            .enumerate()
+            .map(|(si, s)| {
+                let pts = RECALLS
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &r)| (r, mean_gain(&rows, |row| row.recall[k][si])))
+                    .collect();
+                (format!("strength {s}"), pts)
+            })
+            .collect();
+        panels_data.push((family.to_string(), by_precision, by_recall));
+    }
+    let owned: Vec<(String, Vec<Line>, &str)> = panels_data
         .iter()
-        .map(|(l, p)| (l.as_str(), p.as_slice()))
+        .flat_map(|(family, p, r)| {
+            [
+                (
+                    format!("{family}: precision (recall 50%)"),
+                    p.clone(),
+                    "prior precision (leftmost: random prior)",
+                ),
+                (
+                    format!("{family}: recall (precision 50%)"),
+                    r.clone(),
+                    "prior recall",
+                ),
+            ]
+        })
+        .collect();
+    let series: Vec<Vec<Points>> = owned
+        .iter()
+        .map(|(_, s, _)| s.iter().map(|(l, p)| (l.as_str(), p.as_slice())).collect())
+        .collect();
+    let panels: Vec<evaluate::plot::LinePanel> = owned
+        .iter()
+        .zip(&series)
+        .map(|((title, _, x_desc), s)| evaluate::plot::LinePanel {
+            title,
+            x_desc,
+            y_desc: "mean AUPR gain over 5 networks",
+            series: s,
+        })
         .collect();
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/priors.svg");
-    evaluate::plot::save_lines_svg(
-        &out,
-        "AUPR gain of GENIE3 with a prior of 50% recall (DREAM4 1-5, 1 simulated)",
-        "prior precision",
-        "AUPR gain",
-        &series,
-    )
-    .unwrap();
-}
-
-/// Knockout prediction with and without a prior (docs/priors.md).
-#[test]
-#[ignore]
-fn knockout_benchmark() {
-    println!("\nknockouts (simulated, GENIE3 network, linear model): pearson / sign / auroc");
-    for seed in [1, 2] {
-        let c = simulated(100, 100, seed);
-        let net = genie3(&c, 1000, None);
-        let none = knockouts(&c, &net, None);
-        let good = prior(&c, Some((0.5, 0.5)), PriorParams::DEFAULT_STRENGTH, 7);
-        let good_net = genie3(&c, 1000, Some(&good));
-        let g1 = knockouts(&c, &good_net, Some(&good));
-        let rnd = prior(&c, None, PriorParams::DEFAULT_STRENGTH, 7);
-        let rnd_net = genie3(&c, 1000, Some(&rnd));
-        let r1 = knockouts(&c, &rnd_net, Some(&rnd));
-        let celloracle = prior(&c, Some((0.5, 0.5)), 1.0, 7);
-        let c1 = knockouts(&c, &good_net, Some(&celloracle));
-        println!(
-            "| seed {seed} | {:.3} / {:.3} / {:.3} | {:.3} / {:.3} / {:.3} | {:.3} / {:.3} / {:.3} | {:.3} / {:.3} / {:.3} |",
-            none.pearson,
-            none.sign,
-            none.auroc,
-            g1.pearson,
-            g1.sign,
-            g1.auroc,
-            c1.pearson,
-            c1.sign,
-            c1.auroc,
-            r1.pearson,
-            r1.sign,
-            r1.auroc,
-        );
-    }
+    evaluate::plot::save_lines_svg(&out, &panels, 2).unwrap();
 }
 
 /// docs/priors-dream4-1.svg: PR and ROC curves of GENIE3 on DREAM4 network 1 with
@@ -439,22 +396,22 @@ fn figure() {
     let c = dream4(1);
     let s = PriorParams::DEFAULT_STRENGTH;
     let runs: Vec<(&str, EdgeTable)> = vec![
-        ("no prior", genie3(&c, 1000, None)),
+        ("no prior", genie3(&c, TREES, None)),
         (
             "random prior",
-            genie3(&c, 1000, Some(&prior(&c, None, s, 7))),
+            genie3(&c, TREES, Some(&prior(&c, Quality::Random, s, 7))),
         ),
         (
             "recall 50%, precision 25%",
-            genie3(&c, 1000, Some(&prior(&c, Some((0.5, 0.25)), s, 7))),
+            genie3(&c, TREES, Some(&prior(&c, known(0.5, 0.25), s, 7))),
         ),
         (
             "recall 50%, precision 50%",
-            genie3(&c, 1000, Some(&prior(&c, Some((0.5, 0.5)), s, 7))),
+            genie3(&c, TREES, Some(&prior(&c, known(0.5, 0.5), s, 7))),
         ),
         (
             "recall 50%, precision 100%",
-            genie3(&c, 1000, Some(&prior(&c, Some((0.5, 1.0)), s, 7))),
+            genie3(&c, TREES, Some(&prior(&c, known(0.5, 1.0), s, 7))),
         ),
     ];
     let opts = EvalOptions::default();

@@ -193,19 +193,53 @@ pub fn save_svg(path: &Path, series: &[Series]) -> Result<(), PlotError> {
     Ok(())
 }
 
-/// Draws lines of (x, y) points with markers, one per labelled series, into an SVG
-/// file (e.g. a score against a parameter); axes fit the data, with y = 0 dashed.
-pub fn save_lines_svg(
-    path: &Path,
-    title: &str,
-    x_desc: &str,
-    y_desc: &str,
-    series: &[(&str, &[(f64, f64)])],
-) -> Result<(), PlotError> {
-    let points = || series.iter().flat_map(|s| s.1.iter());
-    if points().next().is_none() {
+/// One panel of a line chart: lines of (x, y) points with markers, one per
+/// labelled series.
+#[derive(Debug, Clone, Copy)]
+pub struct LinePanel<'a> {
+    /// Caption above the panel.
+    pub title: &'a str,
+    /// X axis label.
+    pub x_desc: &'a str,
+    /// Y axis label.
+    pub y_desc: &'a str,
+    /// (label, points) per line.
+    pub series: &'a [(&'a str, &'a [(f64, f64)])],
+}
+
+/// Panel size in pixels.
+const PANEL: (u32, u32) = (620, 460);
+
+/// Draws line-chart panels (e.g. a score against a parameter) in a grid of
+/// `columns` into an SVG file, atomically; each panel's axes fit its data, y = 0
+/// dashed. A series' colour follows its position, so the same position in every
+/// panel is the same colour.
+pub fn save_lines_svg(path: &Path, panels: &[LinePanel], columns: usize) -> Result<(), PlotError> {
+    let has_points = |p: &LinePanel| p.series.iter().any(|s| !s.1.is_empty());
+    if panels.is_empty() || !panels.iter().all(has_points) {
         return Err(PlotError::Empty);
     }
+    let columns = columns.clamp(1, panels.len());
+    let rows = panels.len().div_ceil(columns);
+    let size = (PANEL.0 * columns as u32, PANEL.1 * rows as u32);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        root.fill(&WHITE).map_err(draw_err)?;
+        for (panel, area) in panels.iter().zip(root.split_evenly((rows, columns))) {
+            draw_lines(&area, panel)?;
+        }
+        root.present().map_err(draw_err)?;
+    }
+    files::write_atomic(path, |w| w.write_all(svg.as_bytes()))?;
+    Ok(())
+}
+
+fn draw_lines<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    panel: &LinePanel,
+) -> Result<(), PlotError> {
+    let points = || panel.series.iter().flat_map(|s| s.1.iter());
     let span = |f: fn(&(f64, f64)) -> f64| {
         let (lo, hi) = points()
             .map(f)
@@ -216,55 +250,48 @@ pub fn save_lines_svg(
         (lo - pad)..(hi + pad)
     };
     let (xs, ys) = (span(|p| p.0), span(|p| p.1));
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (760, 520)).into_drawing_area();
-        root.fill(&WHITE).map_err(draw_err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(xs.clone(), ys)
-            .map_err(draw_err)?;
+    let mut chart = ChartBuilder::on(area)
+        .caption(panel.title, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(xs.clone(), ys)
+        .map_err(draw_err)?;
+    chart
+        .configure_mesh()
+        .x_desc(panel.x_desc)
+        .y_desc(panel.y_desc)
+        .light_line_style(WHITE)
+        .draw()
+        .map_err(draw_err)?;
+    chart
+        .draw_series(DashedLineSeries::new(
+            vec![(xs.start, 0.0), (xs.end, 0.0)],
+            6,
+            4,
+            BLACK.mix(0.5).stroke_width(1),
+        ))
+        .map_err(draw_err)?;
+    for (i, (label, pts)) in panel.series.iter().enumerate() {
+        let colour = PALETTE[i % PALETTE.len()];
         chart
-            .configure_mesh()
-            .x_desc(x_desc)
-            .y_desc(y_desc)
-            .light_line_style(WHITE)
-            .draw()
-            .map_err(draw_err)?;
+            .draw_series(LineSeries::new(pts.to_vec(), colour.stroke_width(2)))
+            .map_err(draw_err)?
+            .label(*label)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
+            });
         chart
-            .draw_series(DashedLineSeries::new(
-                vec![(xs.start, 0.0), (xs.end, 0.0)],
-                6,
-                4,
-                BLACK.mix(0.5).stroke_width(1),
-            ))
+            .draw_series(pts.iter().map(|&p| Circle::new(p, 4, colour.filled())))
             .map_err(draw_err)?;
-        for (i, (label, pts)) in series.iter().enumerate() {
-            let colour = PALETTE[i % PALETTE.len()];
-            chart
-                .draw_series(LineSeries::new(pts.to_vec(), colour.stroke_width(2)))
-                .map_err(draw_err)?
-                .label(*label)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
-                });
-            chart
-                .draw_series(pts.iter().map(|&p| Circle::new(p, 4, colour.filled())))
-                .map_err(draw_err)?;
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .draw()
-            .map_err(draw_err)?;
-        root.present().map_err(draw_err)?;
     }
-    files::write_atomic(path, |w| w.write_all(svg.as_bytes()))?;
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .draw()
+        .map_err(draw_err)?;
     Ok(())
 }
 
@@ -277,19 +304,28 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("gain.svg");
         let pts = [(0.25, 0.04), (0.5, 0.1), (1.0, 0.11)];
-        save_lines_svg(
-            &path,
-            "gain",
-            "precision",
-            "AUPR gain",
-            &[("strength 0.5", &pts)],
-        )
-        .unwrap();
+        let series: [(&str, &[(f64, f64)]); 1] = [("strength 0.5", &pts)];
+        let panel = |title| LinePanel {
+            title,
+            x_desc: "precision",
+            y_desc: "AUPR gain",
+            series: &series,
+        };
+        save_lines_svg(&path, &[panel("DREAM4"), panel("simulated")], 2).unwrap();
         let svg = std::fs::read_to_string(&path).unwrap();
         assert!(svg.starts_with("<svg") && svg.contains("strength 0.5"));
-        let none: [(&str, &[(f64, f64)]); 0] = [];
+        assert!(svg.contains("DREAM4") && svg.contains("simulated"));
         assert!(matches!(
-            save_lines_svg(&path, "t", "x", "y", &none),
+            save_lines_svg(&path, &[], 1),
+            Err(PlotError::Empty)
+        ));
+        let none: [(&str, &[(f64, f64)]); 0] = [];
+        let empty = LinePanel {
+            series: &none,
+            ..panel("t")
+        };
+        assert!(matches!(
+            save_lines_svg(&path, &[panel("a"), empty], 2),
             Err(PlotError::Empty)
         ));
     }
