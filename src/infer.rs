@@ -29,8 +29,10 @@
 //! assert!(matches!((top.regulator, top.target), (0, 1) | (1, 0)));
 //! ```
 
-use std::sync::Arc;
+use std::borrow::Cow;
+use std::sync::{Arc, OnceLock};
 
+use ndarray::Array2;
 use rayon::prelude::*;
 
 use crate::expression::{ExpressionMatrix, Regulators};
@@ -54,6 +56,61 @@ pub enum InferError {
     /// A pair scorer failed.
     #[error(transparent)]
     Mi(#[from] MiError),
+}
+
+/// An expression matrix with what inference derives from it, each part computed
+/// on first use and kept: the binned matrix the tree methods split on
+/// ([`BinnedMatrix`]) and the standardised ranks the edge signs are read from
+/// ([`correlation::standard_ranks`]). Neither depends on any setting, so every
+/// run and every shard on the same `Prepared` shares them: a worker that scores
+/// many blocks of targets of one matrix (Dask) bins and ranks it once, as a single
+/// run does. Costs, once used: 1 byte (bins) and 4 bytes (ranks) per value beside
+/// the matrix.
+#[derive(Debug)]
+pub struct Prepared<'m> {
+    matrix: Cow<'m, ExpressionMatrix>,
+    binned: OnceLock<BinnedMatrix>,
+    ranks: OnceLock<Array2<f32>>,
+}
+
+impl<'m> Prepared<'m> {
+    /// A matrix prepared lazily, borrowed.
+    pub fn new(matrix: &'m ExpressionMatrix) -> Self {
+        Self::of(Cow::Borrowed(matrix))
+    }
+
+    fn of(matrix: Cow<'m, ExpressionMatrix>) -> Self {
+        Prepared {
+            matrix,
+            binned: OnceLock::new(),
+            ranks: OnceLock::new(),
+        }
+    }
+
+    /// The matrix.
+    pub fn matrix(&self) -> &ExpressionMatrix {
+        &self.matrix
+    }
+
+    /// The binned matrix, binned on first use.
+    pub fn binned(&self) -> &BinnedMatrix {
+        self.binned
+            .get_or_init(|| BinnedMatrix::new(self.matrix.values().view()))
+    }
+
+    /// The standardised ranks of every gene, ranked on first use.
+    pub fn ranks(&self) -> &Array2<f32> {
+        self.ranks
+            .get_or_init(|| correlation::standard_ranks(self.matrix.values().view()))
+    }
+}
+
+impl Prepared<'static> {
+    /// A matrix prepared lazily, owned (one that lives as long as its caches, as
+    /// in a long-lived worker).
+    pub fn owned(matrix: ExpressionMatrix) -> Self {
+        Self::of(Cow::Owned(matrix))
+    }
 }
 
 /// A tree-ensemble method: a preset of the [`tree_importances`] engine with the
@@ -441,7 +498,9 @@ pub fn infer(
     params: &InferParams,
     progress: &dyn Progress,
 ) -> Result<EdgeTable, InferError> {
-    params.check()?.infer(matrix, regulators, progress)
+    params
+        .check()?
+        .infer(&Prepared::new(matrix), regulators, progress)
 }
 
 /// [`infer`] guided by a prior ([`crate::prior`]): tree ensembles draw their split
@@ -456,30 +515,38 @@ pub fn infer_with_prior(
 ) -> Result<EdgeTable, InferError> {
     params
         .check()?
-        .infer_with_prior(matrix, regulators, prior, progress)
+        .infer_with_prior(&Prepared::new(matrix), regulators, prior, progress)
 }
 
 impl ValidInferParams {
-    /// [`infer`] with settings already checked.
+    /// [`infer`] with settings already checked, on a prepared matrix.
     pub fn infer(
         &self,
-        matrix: &ExpressionMatrix,
+        input: &Prepared<'_>,
         regulators: &Regulators,
         progress: &dyn Progress,
     ) -> Result<EdgeTable, InferError> {
-        self.infer_with_prior(matrix, regulators, None, progress)
+        self.infer_with_prior(input, regulators, None, progress)
     }
 
-    /// [`infer_with_prior`] with settings already checked.
+    /// [`infer_with_prior`] with settings already checked, on a prepared matrix.
     pub fn infer_with_prior(
         &self,
-        matrix: &ExpressionMatrix,
+        input: &Prepared<'_>,
         regulators: &Regulators,
         prior: Option<&PriorGuide>,
         progress: &dyn Progress,
     ) -> Result<EdgeTable, InferError> {
+        let matrix = input.matrix();
         check_prior_genes(prior, matrix)?;
         let mut edges = if let Method::Consensus(_) = self.method {
+            // Binned before the members start: a member waiting for another to
+            // bin would block its thread, and the binning one could take up, while
+            // it waits in its own parallel loop, another member that then waits for
+            // itself.
+            if self.runs.iter().any(|r| matches!(r, Run::Trees(_))) {
+                input.binned();
+            }
             let candidates = regulators.indices(matrix.n_genes());
             let n_pairs = candidates.len() * matrix.n_genes() - candidates.len();
             progress.start("members", self.runs.len() as u64);
@@ -488,16 +555,16 @@ impl ValidInferParams {
                 .runs
                 .par_iter()
                 .map(|run| {
-                    let t = self.scores(matrix, regulators, run, None, prior, &Quiet);
+                    let t = self.scores(input, regulators, run, None, prior, &Quiet);
                     progress.advance(1);
                     t
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             consensus::borda(&tables, n_pairs)
         } else {
-            self.scores(matrix, regulators, &self.runs[0], self.top, prior, progress)?
+            self.scores(input, regulators, &self.runs[0], self.top, prior, progress)?
         };
-        rank(&mut edges, self.top, matrix);
+        rank(&mut edges, self.top, input);
         Ok(edges)
     }
 
@@ -507,7 +574,7 @@ impl ValidInferParams {
     /// from all genes at once and cannot be split by target.
     pub fn infer_shard(
         &self,
-        matrix: &ExpressionMatrix,
+        input: &Prepared<'_>,
         regulators: &Regulators,
         shard: Shard,
         prior: Option<&PriorGuide>,
@@ -515,9 +582,9 @@ impl ValidInferParams {
     ) -> Result<ShardTable, InferError> {
         match (&self.method, &self.runs[0]) {
             (Method::Trees(_), Run::Trees(ensemble)) => {
-                check_prior_genes(prior, matrix)?;
+                check_prior_genes(prior, input.matrix())?;
                 Ok(tree_shard(
-                    matrix,
+                    input,
                     regulators,
                     &self.params,
                     ensemble,
@@ -545,17 +612,18 @@ impl ValidInferParams {
     /// edges while reading their score matrix.
     fn scores(
         &self,
-        matrix: &ExpressionMatrix,
+        input: &Prepared<'_>,
         regulators: &Regulators,
         run: &Run,
         top: Option<usize>,
         prior: Option<&PriorGuide>,
         progress: &dyn Progress,
     ) -> Result<EdgeTable, InferError> {
+        let matrix = input.matrix();
         let method = match run {
             Run::Trees(ensemble) => {
                 return Ok(importances(
-                    matrix,
+                    input,
                     regulators,
                     ensemble,
                     self.seed,
@@ -599,13 +667,13 @@ impl ValidInferParams {
 
 /// Ranks a method's edges (highest first, ties by names), keeps the `top` and signs
 /// them: what every run does after its engine.
-fn rank(edges: &mut EdgeTable, top: Option<usize>, matrix: &ExpressionMatrix) {
+fn rank(edges: &mut EdgeTable, top: Option<usize>, input: &Prepared<'_>) {
     edges.sort_by_score();
     if let Some(top) = top {
         edges.truncate(top);
     }
     if !edges.is_signed() {
-        let signs = correlation::spearman_signs(matrix.values().view(), edges);
+        let signs = correlation::spearman_signs(input.ranks().view(), edges);
         edges.set_signs(signs);
     }
 }
@@ -627,7 +695,7 @@ fn check_prior_genes(
 /// ranked, cut at `params.top` and signed, keyed by the input, `params`, the
 /// ensemble and the prior.
 fn tree_shard(
-    matrix: &ExpressionMatrix,
+    input: &Prepared<'_>,
     regulators: &Regulators,
     params: &InferParams,
     ensemble: &EnsembleParams,
@@ -635,9 +703,10 @@ fn tree_shard(
     prior: Option<&PriorGuide>,
     progress: &dyn Progress,
 ) -> ShardTable {
+    let matrix = input.matrix();
     let targets = shard.targets(matrix.n_genes());
     let mut edges = importances(
-        matrix,
+        input,
         regulators,
         ensemble,
         params.seed,
@@ -645,7 +714,7 @@ fn tree_shard(
         prior,
         progress,
     );
-    rank(&mut edges, params.top, matrix);
+    rank(&mut edges, params.top, input);
     // The prior's weights by target, not its Debug text: that holds a HashMap,
     // whose order differs from process to process.
     let prior = prior.map(|g| {
@@ -681,7 +750,7 @@ pub fn tree_importances(
 ) -> Result<EdgeTable, InferError> {
     ensemble.validate()?;
     Ok(importances(
-        matrix,
+        &Prepared::new(matrix),
         regulators,
         ensemble,
         seed,
@@ -695,7 +764,7 @@ pub fn tree_importances(
 /// shard); a target's random stream is keyed by its index in the matrix, so a
 /// target scores the same in any block.
 fn importances(
-    matrix: &ExpressionMatrix,
+    input: &Prepared<'_>,
     regulators: &Regulators,
     ensemble: &EnsembleParams,
     seed: u64,
@@ -703,9 +772,10 @@ fn importances(
     prior: Option<&PriorGuide>,
     progress: &dyn Progress,
 ) -> EdgeTable {
+    let matrix = input.matrix();
     let n_genes = matrix.n_genes();
     let regs = regulators.indices(n_genes);
-    let binned = BinnedMatrix::new(matrix.values().view());
+    let binned = input.binned();
     progress.start("targets", targets.len() as u64);
     let per_target: Vec<Vec<(usize, f64)>> = targets
         .clone()
@@ -722,7 +792,7 @@ fn importances(
                 let y = matrix.gene(target);
                 let mut rng = random::stream(seed, target as u64);
                 let fit = trees::fit_weighted(
-                    &binned,
+                    binned,
                     y.as_slice().expect("genes are contiguous"),
                     features.clone(),
                     weights.as_deref(),

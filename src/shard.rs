@@ -22,13 +22,14 @@
 //! refuses shards of different runs, a missing or repeated shard, or a truncated
 //! file, instead of writing a wrong network.
 //!
-//! Cost: a shard costs `1/N` of the run's model fits plus one ranking of the matrix
-//! for the signs (`O(genes x samples log samples)`); merging `E` edges costs
-//! `O(E log E)`.
+//! Cost: a shard costs `1/N` of the run's model fits plus one binning and one
+//! ranking of the matrix (`O(genes x samples log samples)`), which shards scored
+//! in one process on the same [`crate::infer::Prepared`] matrix share; merging `E`
+//! edges costs `O(E log E)`.
 //!
 //! ```
 //! use grn::expression::{ExpressionMatrix, Regulators};
-//! use grn::infer::{InferParams, TreeMethod};
+//! use grn::infer::{InferParams, Prepared, TreeMethod};
 //! use grn::shard::{merge, Shard};
 //! let n = 30;
 //! let a: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin()).collect();
@@ -39,12 +40,14 @@
 //! let m = ExpressionMatrix::new(vec!["A".into(), "B".into(), "C".into()], samples, values).unwrap();
 //! let params = InferParams { method: TreeMethod::GrnBoost2.into(), ..Default::default() };
 //! let valid = params.check().unwrap();
+//! // Binned and ranked once, for both shards.
+//! let input = Prepared::new(&m);
 //! let shards = (0..2)
-//!     .map(|i| valid.infer_shard(&m, &Regulators::All, Shard::new(i, 2).unwrap(), None, &grn::Quiet))
+//!     .map(|i| valid.infer_shard(&input, &Regulators::All, Shard::new(i, 2).unwrap(), None, &grn::Quiet))
 //!     .collect::<Result<Vec<_>, _>>()
 //!     .unwrap();
 //! let merged = merge(shards).unwrap();
-//! let single = valid.infer(&m, &Regulators::All, &grn::Quiet).unwrap();
+//! let single = valid.infer(&input, &Regulators::All, &grn::Quiet).unwrap();
 //! let tsv = |t: &grn::network::EdgeTable| {
 //!     let mut out = Vec::new();
 //!     t.write_tsv(&mut out).unwrap();

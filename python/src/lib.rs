@@ -24,7 +24,7 @@ use pyo3::types::PyDict;
 use grn::expression::{
     self, ExpressionMatrix, MIN_SAMPLES, Normalization, ReadOptions, Regulators,
 };
-use grn::infer::{InferParams, Method, SingleMethod};
+use grn::infer::{InferParams, Method, Prepared, SingleMethod};
 use grn::mutual_info::aracne::AracneParams;
 use grn::mutual_info::{Estimator, MiParams};
 use grn::named::first_few;
@@ -138,10 +138,13 @@ fn progress(logger: Option<Py<PyAny>>) -> Box<dyn grn::Progress + Send> {
 }
 
 /// An expression matrix in the library's gene-major `f32` layout, with the genes
-/// dropped for having no variance (as `grn infer` drops them when reading).
+/// dropped for having no variance (as `grn infer` drops them when reading). It
+/// keeps what inference derives from the matrix ([`Prepared`]), so every `infer`
+/// and `infer_shard` call on one `Expression` (a Dask worker's blocks) bins and
+/// ranks it once.
 #[pyclass(module = "grn._native", frozen)]
 struct Expression {
-    matrix: ExpressionMatrix,
+    input: Prepared<'static>,
     dropped: Vec<String>,
 }
 
@@ -167,7 +170,10 @@ impl Expression {
                 dropped.len()
             )));
         }
-        Ok(Expression { matrix, dropped })
+        Ok(Expression {
+            input: Prepared::owned(matrix),
+            dropped,
+        })
     }
 }
 
@@ -318,7 +324,7 @@ impl Expression {
             .detach(|| expression::read(&path, &options))
             .map_err(|e| py_err(&e))?;
         Ok(Expression {
-            matrix: loaded.matrix,
+            input: Prepared::owned(loaded.matrix),
             dropped: loaded.dropped_constant,
         })
     }
@@ -387,13 +393,13 @@ impl Expression {
     /// Gene names (constant genes removed).
     #[getter]
     fn genes(&self) -> Vec<String> {
-        self.matrix.genes().to_vec()
+        self.input.matrix().genes().to_vec()
     }
 
     /// Sample (cell) names.
     #[getter]
     fn samples(&self) -> Vec<String> {
-        self.matrix.samples().to_vec()
+        self.input.matrix().samples().to_vec()
     }
 
     /// Genes removed for having zero variance.
@@ -404,7 +410,7 @@ impl Expression {
 
     /// The values, genes x samples, as float32 (a copy).
     fn values<'py>(&self, py: Python<'py>) -> Bound<'py, numpy::PyArray2<f32>> {
-        self.matrix.values().clone().into_pyarray(py)
+        self.input.matrix().values().clone().into_pyarray(py)
     }
 }
 
@@ -529,7 +535,7 @@ fn infer<'py>(
     threads: Option<usize>,
     logger: Option<Py<PyAny>>,
 ) -> PyResult<EdgeColumns<'py>> {
-    let matrix = &expr.get().matrix;
+    let matrix = expr.get().input.matrix();
     let params = infer_params(
         method,
         seed,
@@ -547,9 +553,10 @@ fn infer<'py>(
     )?;
     let (regs, missing) = regulators(matrix, tfs)?;
     let progress = progress(logger);
+    let input = &expr.get().input;
     let edges = py.detach(|| {
         in_pool(threads, || {
-            grn::infer::infer(matrix, &regs, &params, progress.as_ref())
+            params.check()?.infer(input, &regs, progress.as_ref())
         })
     })?;
     let edges = edges.map_err(|e| py_err(&e))?;
@@ -605,7 +612,7 @@ fn infer_shard(
     threads: Option<usize>,
     logger: Option<Py<PyAny>>,
 ) -> PyResult<(String, Vec<String>)> {
-    let matrix = &expr.get().matrix;
+    let input = &expr.get().input;
     let params = infer_params(
         method,
         seed,
@@ -622,13 +629,13 @@ fn infer_shard(
         boosting(early_stop_window, oob_improvement)?,
     )?;
     let shard: Shard = shard.parse().map_err(|e| py_err(&e))?;
-    let (regs, missing) = regulators(matrix, tfs)?;
+    let (regs, missing) = regulators(input.matrix(), tfs)?;
     let progress = progress(logger);
     let table = py.detach(|| {
         in_pool(threads, || {
             params
                 .check()?
-                .infer_shard(matrix, &regs, shard, None, progress.as_ref())
+                .infer_shard(input, &regs, shard, None, progress.as_ref())
         })
     })?;
     let table = table.map_err(|e| py_err(&e))?;
@@ -900,7 +907,7 @@ fn perturb(
     threads: Option<usize>,
     logger: Option<Py<PyAny>>,
 ) -> PyResult<(Vec<EffectRow>, Vec<String>)> {
-    let matrix = &expr.get().matrix;
+    let matrix = expr.get().input.matrix();
     // Checked before the (possibly long) fit, as the CLI does.
     for (what, gene, factor) in &changes {
         match what.as_str() {
@@ -1024,7 +1031,7 @@ fn screen(
     threads: Option<usize>,
     logger: Option<Py<PyAny>>,
 ) -> PyResult<(Vec<HitRow>, Vec<String>)> {
-    let matrix = &expr.get().matrix;
+    let matrix = expr.get().input.matrix();
     let (params, propagation) = model_params(&options)?;
     let (regs, _) = regulators(matrix, tfs)?;
     let screen_params = ScreenParams {

@@ -157,11 +157,17 @@ pub fn partial_correlation(
     Ok(out)
 }
 
-/// The sign of the Spearman correlation of each edge's regulator and target
-/// (`values` genes x samples, in the table's gene order). O(n) per edge after
-/// ranking each gene once.
-pub fn spearman_signs(values: ArrayView2<'_, f32>, edges: &EdgeTable) -> Vec<Sign> {
-    let z = standardize(rank_matrix(values).view());
+/// Every gene's ranks, standardised so that the dot product of two rows is their
+/// Spearman correlation: what [`spearman_signs`] reads (`values` genes x
+/// samples). O(genes x samples log samples).
+pub fn standard_ranks(values: ArrayView2<'_, f32>) -> Array2<f32> {
+    standardize(rank_matrix(values).view())
+}
+
+/// The sign of the Spearman correlation of each edge's regulator and target, from
+/// [`standard_ranks`] of the matrix (in the table's gene order). O(samples) per
+/// edge.
+pub fn spearman_signs(z: ArrayView2<'_, f32>, edges: &EdgeTable) -> Vec<Sign> {
     (0..edges.len())
         .into_par_iter()
         .map(|i| {
@@ -253,7 +259,7 @@ mod tests {
         t.push(0, 2, 1.0, Sign::Unknown);
         t.push(3, 2, 1.0, Sign::Unknown);
         assert_eq!(
-            spearman_signs(m.view(), &t),
+            spearman_signs(standard_ranks(m.view()).view(), &t),
             [Sign::Activation, Sign::Repression, Sign::Unknown]
         );
     }

@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use grn::infer::{self, InferParams, Method, SingleMethod};
+use grn::infer::{self, InferParams, Method, Prepared, SingleMethod};
 use grn::mutual_info::aracne::AracneParams;
 use grn::mutual_info::{Estimator, MiParams};
 use grn::shard::{self, Shard};
@@ -148,10 +148,13 @@ pub fn run(args: InferArgs, global: &Global) -> Result<()> {
     };
     let bar = Bar::new(global);
     if let Some(shard) = args.targets_shard {
-        let table =
-            params
-                .check()?
-                .infer_shard(&matrix, &regulators, shard, prior.as_ref(), &bar)?;
+        let table = params.check()?.infer_shard(
+            &Prepared::new(&matrix),
+            &regulators,
+            shard,
+            prior.as_ref(),
+            &bar,
+        )?;
         bar.finish();
         table
             .save_tsv(&args.output)
