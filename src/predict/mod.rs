@@ -153,21 +153,23 @@ pub fn predict(model: &ResponseModel, matrix: &ExpressionMatrix) -> Predictions 
         }
     }
     let n = matrix.n_samples();
-    let values: Vec<f64> = (0..n)
-        .into_par_iter()
-        .flat_map_iter(|s| {
-            // Genes absent from the matrix are never read: their targets were skipped.
-            let x: Vec<f64> = row
-                .iter()
-                .map(|r| r.map_or(f64::NAN, |r| matrix.values()[[r, s]] as f64))
-                .collect();
-            let mut buf = Vec::new();
-            targets
-                .iter()
-                .map(|&t| model.predict_one(t, &x, &mut buf))
-                .collect::<Vec<f64>>()
-        })
-        .collect();
+    let k = targets.len();
+    let mut values = vec![0.0; n * k];
+    values.par_chunks_mut(k.max(1)).enumerate().for_each_init(
+        || (vec![f64::NAN; n_genes], Vec::new()),
+        |(x, buf), (s, out)| {
+            // Genes absent from the matrix stay NaN and are never read: their
+            // targets were skipped.
+            for (xg, r) in x.iter_mut().zip(&row) {
+                if let Some(r) = r {
+                    *xg = matrix.values()[[*r, s]] as f64;
+                }
+            }
+            for (o, &t) in out.iter_mut().zip(&targets) {
+                *o = model.predict_one(t, x, buf);
+            }
+        },
+    );
     Predictions {
         targets,
         samples: matrix.samples().to_vec(),
