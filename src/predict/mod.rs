@@ -86,8 +86,9 @@ impl Predictions {
     ///
     /// Values are written at `f32` precision, the precision `grn` reads matrices
     /// in, so a prediction read back loses nothing, and the text is half as long
-    /// as `f64`'s 17 digits (shortest round-trip digits, Adams 2018's Ryū). Rows are formatted in parallel, a batch at a time, and
-    /// written in order, so the bytes do not depend on the thread count.
+    /// as `f64`'s 17 digits (shortest round-trip digits, Adams 2018's Ryū). Rows
+    /// are formatted in parallel, a batch at a time, and written in order, so the
+    /// bytes do not depend on the thread count.
     pub fn write_tsv(&self, model: &ResponseModel, w: &mut dyn Write) -> io::Result<()> {
         // Rows formatted per batch: enough to keep every thread busy, few enough
         // that the batch's text stays small beside the predictions.

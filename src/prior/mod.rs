@@ -38,8 +38,8 @@
 //!
 //! [`atac`] builds a prior from a peak x cell accessibility matrix, peak-gene links
 //! and TF motif hits (CellOracle's recipe); [`simulated`] draws a prior of known
-//! recall and precision from a gold standard, for benchmarks. Reading is O(file size); resolving O(E)
-//! for E prior edges; a target's sampling weights O(p).
+//! recall and precision from a gold standard, for benchmarks. Reading is O(file
+//! size); resolving O(E) for E prior edges; a target's sampling weights O(p).
 //!
 //! ```
 //! use grn::prior::{Prior, PriorFormat, PriorParams};
