@@ -59,6 +59,10 @@ def timed(cmd):
     return wall, p.stdout
 
 
+def spread(values):
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
 def aupr(grn_bin, gold, predicted):
     out = subprocess.run([grn_bin, "eval", "-g", str(gold), "-p", str(predicted)],
                          capture_output=True, text=True, check=True).stdout
@@ -75,11 +79,15 @@ def main():
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--oob-improvement", default="paired", choices=["paired", "consecutive"])
     ap.add_argument("--peers-python")
-    ap.add_argument("--peers", default="rustscenic,scenic_rs")
+    ap.add_argument("--peers", default="rustscenic,scenic_rs",
+                    type=lambda s: [p for p in s.split(",") if p])
     ap.add_argument("--no-warm-up", action="store_true",
                     help="skip the untimed first run of each (for runs of minutes, where "
                          "the page cache and compiled imports do not matter)")
     a = ap.parse_args()
+    unknown = sorted(set(a.peers) - set(PEERS))
+    if unknown:
+        ap.error(f"unknown peers {unknown}; known: {sorted(PEERS)}")
     out = pathlib.Path(tempfile.mkdtemp())
     script = out / "py_grn.py"
     script.write_text(PY_SCRIPT.format(oob=a.oob_improvement))
@@ -91,14 +99,15 @@ def main():
                    *([a.tfs] if a.tfs else [])],
     }
     if a.peers_python:
-        for name in filter(None, a.peers.split(",")):
+        for name in a.peers:
             cmds[name] = [a.peers_python, str(PEER), PEERS[name], a.expr,
                           str(out / f"{name}.tsv"), *tfs, "--seed", "0"]
     walls = {k: [] for k in cmds}
     inner = {k: [] for k in cmds if k != "cli"}
-    python_parts = {"import": [], "read": []}
-    for c in cmds.values() if not a.no_warm_up else []:  # page cache, compiled imports
-        timed(c)
+    python_read = []
+    if not a.no_warm_up:  # page cache, compiled imports
+        for c in cmds.values():
+            timed(c)
     for _ in range(a.runs):
         for k, c in cmds.items():
             wall, stdout = timed(c)
@@ -108,27 +117,20 @@ def main():
             report = json.loads(stdout.strip().splitlines()[-1])
             inner[k].append(report["inference" if k == "python" else "seconds"])
             if k == "python":
-                for part in python_parts:
-                    python_parts[part].append(report[part])
-    med = statistics.median
+                python_read.append(report["read"])
     result = {
-        k: {"wall_median": med(v), "wall_min": min(v), "wall_max": max(v),
-            "aupr": aupr(a.grn_bin, a.gold, out / f"{k}.tsv")}
+        k: {"wall": spread(v), "aupr": aupr(a.grn_bin, a.gold, out / f"{k}.tsv")}
         for k, v in walls.items()
     }
     for k, v in inner.items():
-        result[k]["inference_median"] = med(v)
+        result[k]["inference"] = spread(v)
+    result["python"]["read"] = spread(python_read)
     # Pair by pair, so that the machine's drift cancels out.
-    overhead = [(r + c) / w - 1 for r, c, w in
-                zip(python_parts["read"], inner["python"], walls["cli"])]
-    result["python"]["read_median"] = med(python_parts["read"])
-    result["python_overhead_over_cli"] = {"median": med(overhead), "min": min(overhead),
-                                          "max": max(overhead)}
-    for k in PEERS:
-        if k in inner:
-            ratio = [p / g for p, g in zip(inner[k], inner["python"])]
-            result[f"{k}_call_over_grn_call"] = {"median": med(ratio), "min": min(ratio),
-                                                 "max": max(ratio)}
+    result["python_overhead_over_cli"] = spread(
+        [(r + c) / w - 1 for r, c, w in zip(python_read, inner["python"], walls["cli"])])
+    for k in a.peers if a.peers_python else []:
+        result[f"{k}_call_over_grn_call"] = spread(
+            [p / g for p, g in zip(inner[k], inner["python"])])
     result["runs"] = a.runs
     result["oob_improvement"] = a.oob_improvement
     print(json.dumps(result, indent=1))
