@@ -6,6 +6,14 @@
 //! When a gene has at most 256 distinct values each value is its own bin, so splits
 //! are exactly those of a sorted-values search; otherwise bins are equal-frequency
 //! (quantile) bins that never separate equal values.
+//!
+//! Single-cell genes are mostly zeros, so one bin (the gene's mode) holds most
+//! samples. For such genes the matrix also keeps the samples outside the mode
+//! ([`Rest`]), built on first use: a histogram then visits only those and gets the
+//! mode's bin as the node total minus the rest, as LightGBM does for sparse
+//! features (Ke et al. 2017, NeurIPS), which saves most of the work on sparse data.
+
+use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
@@ -23,7 +31,26 @@ pub struct BinnedMatrix {
     /// Per gene, the smallest and largest value falling in each bin.
     lower: Vec<Vec<f32>>,
     upper: Vec<Vec<f32>>,
+    /// Per gene, its samples outside the mode bin, when few enough (see [`Rest`]).
+    rest: Vec<OnceLock<Option<Rest>>>,
 }
+
+/// The samples of a gene whose code is not the gene's most frequent one, kept when
+/// they are at most [`MAX_REST_SHARE`] of all samples.
+#[derive(Debug, Clone)]
+pub(crate) struct Rest {
+    /// The most frequent code (lowest on ties).
+    pub mode: u8,
+    /// The other samples, ascending.
+    pub samples: Vec<u32>,
+}
+
+/// Largest share of samples outside the mode for which [`Rest`] is kept. A node
+/// visits the rest list only when it is shorter than the node, and a node below
+/// the root holds at most half the samples of its parent, so a longer list could
+/// pay only at the root; it would cost more memory (4 bytes per entry) than the
+/// codes themselves (1 byte per sample).
+const MAX_REST_SHARE: f64 = 0.5;
 
 impl BinnedMatrix {
     /// Bins every row of `values` (genes x samples; cross-validation bins a
@@ -50,6 +77,7 @@ impl BinnedMatrix {
         }
         BinnedMatrix {
             n_samples: n,
+            rest: (0..lower.len()).map(|_| OnceLock::new()).collect(),
             codes,
             lower,
             upper,
@@ -85,6 +113,31 @@ impl BinnedMatrix {
     pub fn upper(&self, gene: usize) -> &[f32] {
         &self.upper[gene]
     }
+
+    /// A gene's samples outside its mode bin, or `None` when they are more than
+    /// [`MAX_REST_SHARE`] of the samples. Built on the gene's first use as a
+    /// feature (O(samples)), so genes that are never candidates cost nothing.
+    pub(crate) fn rest(&self, gene: usize) -> Option<&Rest> {
+        self.rest[gene]
+            .get_or_init(|| rest_of(self.codes(gene), self.n_bins(gene)))
+            .as_ref()
+    }
+}
+
+fn rest_of(codes: &[u8], n_bins: usize) -> Option<Rest> {
+    let mut counts = [0usize; MAX_BINS];
+    for &c in codes {
+        counts[c as usize] += 1;
+    }
+    let mode = (0..n_bins).rev().max_by_key(|&c| counts[c])? as u8;
+    let outside = codes.len() - counts[mode as usize];
+    if outside as f64 > MAX_REST_SHARE * codes.len() as f64 {
+        return None;
+    }
+    let samples = (0..codes.len() as u32)
+        .filter(|&i| codes[i as usize] != mode)
+        .collect();
+    Some(Rest { mode, samples })
 }
 
 /// The value threshold equivalent to "code <= `code`" for a gene with these bin
@@ -132,6 +185,23 @@ fn bin_values(values: &[f32]) -> (Vec<u8>, Vec<f32>, Vec<f32>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rest_lists_the_samples_outside_the_mode_when_few() {
+        let sparse = [0.0, 2.0, 0.0, 0.0, 1.0, 0.0, 0.0, 2.0];
+        let values =
+            ndarray::Array2::from_shape_fn(
+                (2, 8),
+                |(g, s)| {
+                    if g == 0 { sparse[s] } else { s as f32 }
+                },
+            );
+        let binned = BinnedMatrix::new(values.view());
+        let rest = binned.rest(0).expect("5 of 8 samples are zero");
+        assert_eq!(rest.mode, 0);
+        assert_eq!(rest.samples, [1, 4, 7]);
+        assert!(binned.rest(1).is_none(), "every value distinct");
+    }
 
     #[test]
     fn few_distinct_values_are_exact_bins() {

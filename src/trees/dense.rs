@@ -13,6 +13,7 @@
 //! back into (count, sum) exactly because `scale` keeps the two apart.
 
 use super::binned::MAX_BINS;
+use super::sum_over;
 
 /// Features scanned together (eight f64 lanes fill a 512-bit vector, two 256-bit
 /// ones).
@@ -33,12 +34,17 @@ pub(crate) type LaneHist = [[f64; LANES]; MAX_BINS];
 pub(crate) struct Packed {
     values: Vec<f64>,
     scale: f64,
+    /// `values` of the current node's samples and 0 elsewhere, while a sparse
+    /// feature is scanned in the node ([`Packed::mask`]).
+    masked: Vec<f64>,
+    /// The sum of `masked`.
+    node_total: f64,
 }
 
 impl Packed {
     /// Packs the samples `idx` (every sample of the tree).
     pub fn fill(&mut self, idx: &[u32], wy: &[f64], w: &[u32]) {
-        let total: f64 = idx.iter().map(|&i| wy[i as usize].abs()).sum();
+        let total = sum_over(idx, |i| wy[i].abs());
         // A power of two above 2 * total: any partial sum of w * y lies strictly
         // within +-scale/2 and the count is the nearest integer of sum/scale.
         self.scale = (2.0 * total).max(f64::MIN_POSITIVE).log2().floor().exp2() * 2.0;
@@ -48,6 +54,35 @@ impl Packed {
             self.values[i] = wy[i] + w[i] as f64 * self.scale;
         }
     }
+
+    /// Makes the node `idx` (a subset of the filled samples) the one sparse lanes
+    /// sum over; undo with [`Packed::unmask`] before the next node.
+    pub fn mask(&mut self, idx: &[u32]) {
+        self.masked.resize(self.values.len(), 0.0);
+        for &i in idx {
+            self.masked[i as usize] = self.values[i as usize];
+        }
+        self.node_total = sum_over(idx, |i| self.values[i]);
+    }
+
+    /// Clears what [`Packed::mask`] set for `idx`.
+    pub fn unmask(&mut self, idx: &[u32]) {
+        for &i in idx {
+            self.masked[i as usize] = 0.0;
+        }
+    }
+}
+
+/// A feature histogrammed through its samples outside the mode bin: the node's
+/// samples among them add their packed values (the others add 0 through
+/// [`Packed::mask`]), and the mode bin gets the node total minus the rest. Each
+/// entry visited costs one histogram update, as each node sample does in the dense
+/// lanes, so a feature goes sparse in a node its rest list is shorter than.
+#[derive(Default)]
+pub(crate) struct SparseLane<'a> {
+    pub codes: &'a [u8],
+    pub mode: u8,
+    pub samples: &'a [u32],
 }
 
 /// The best threshold of each lane: `None` when the feature is constant in the
@@ -64,18 +99,26 @@ pub(crate) struct NodeTotals {
     pub min_leaf: u32,
 }
 
-/// Histograms the features `codes` (at most [`LANES`]) over the node samples `idx`
-/// and scans them; entry `j` of the result is for `codes[j]`, entries past
-/// `codes.len()` are `None`.
+/// Histograms the features `codes` over the node samples `idx`, and the `sparse`
+/// ones through their rest lists (the node must be [`Packed::mask`]ed), at most
+/// [`LANES`] in all, and scans them; entry `j` of the result is for `codes[j]`,
+/// then entry `codes.len() + j` for `sparse[j]`, and later entries are `None`.
 pub(crate) fn best_thresholds(
     codes: &[&[u8]],
+    sparse: &[SparseLane<'_>],
     n_bins: usize,
     idx: &[u32],
     packed: &Packed,
     hist: &mut LaneHist,
     node: &NodeTotals,
 ) -> [LaneResult; LANES] {
+    let used = codes.len() + sparse.len();
+    assert!(
+        (1..=LANES).contains(&used),
+        "between 1 and {LANES} features per scan, got {used}"
+    );
     match codes.len() {
+        0 => {}
         1 => scatter::<1>(codes, idx, packed, hist),
         2 => scatter::<2>(codes, idx, packed, hist),
         3 => scatter::<3>(codes, idx, packed, hist),
@@ -84,14 +127,17 @@ pub(crate) fn best_thresholds(
         6 => scatter::<6>(codes, idx, packed, hist),
         7 => scatter::<7>(codes, idx, packed, hist),
         8 => scatter::<8>(codes, idx, packed, hist),
-        n => panic!("between 1 and {LANES} features per scan, got {n}"),
+        _ => unreachable!("checked above"),
     }
-    let lanes = scan(hist, n_bins, packed.scale, node);
+    for (j, lane) in sparse.iter().enumerate() {
+        scatter_sparse(lane, codes.len() + j, n_bins, packed, hist);
+    }
+    let lanes = scan(hist, used, n_bins, packed.scale, node);
     let weight = node.weight as f64;
     let parent = node.sum * node.sum / weight;
     std::array::from_fn(|j| {
         let l = &lanes[j];
-        (j < codes.len() && l.separates).then(|| {
+        (j < used && l.separates).then(|| {
             (l.code >= 0.0).then(|| {
                 let left_weight = ((l.running / packed.scale + ROUND) - ROUND) as u32;
                 let left_sum = l.running - left_weight as f64 * packed.scale;
@@ -122,6 +168,34 @@ fn scatter<const N: usize>(codes: &[&[u8]], idx: &[u32], packed: &Packed, hist: 
             hist[c as usize][j] += v;
         }
     }
+}
+
+/// Fills lane `j` from a sparse feature's rest list.
+fn scatter_sparse(
+    lane: &SparseLane<'_>,
+    j: usize,
+    n_bins: usize,
+    packed: &Packed,
+    hist: &mut LaneHist,
+) {
+    let n = packed.masked.len();
+    assert_eq!(lane.codes.len(), n, "one code per sample");
+    for &i in lane.samples {
+        let i = i as usize;
+        assert!(i < n, "sample index out of range");
+        // SAFETY: i < n == lane.codes.len(), checked above (as in `scatter`).
+        let c = unsafe { *lane.codes.get_unchecked(i) };
+        hist[c as usize][j] += packed.masked[i];
+    }
+    // Four running sums, as in `sum_over`.
+    let mut acc = [0.0f64; 4];
+    for bins in hist[..n_bins].chunks(4) {
+        for (a, bin) in acc.iter_mut().zip(bins) {
+            *a += bin[j];
+        }
+    }
+    let rest = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    hist[lane.mode as usize][j] = packed.node_total - rest;
 }
 
 /// A lane's best threshold as the fraction num/den (see [`scan_lanes`]).
@@ -167,19 +241,28 @@ fn vectors() -> Vectors {
     })
 }
 
-fn scan(hist: &mut LaneHist, n_bins: usize, scale: f64, node: &NodeTotals) -> [Lane; LANES] {
+/// Scans the first `used` lanes (the others are empty and their results
+/// meaningless).
+fn scan(
+    hist: &mut LaneHist,
+    used: usize,
+    n_bins: usize,
+    scale: f64,
+    node: &NodeTotals,
+) -> [Lane; LANES] {
     // With leaves of one sample a threshold is allowed exactly when it separates,
     // which saves the separate test in the loop.
     if node.min_leaf <= 1 {
-        scan_with::<true>(vectors(), hist, n_bins, scale, node)
+        scan_with::<true>(vectors(), hist, used, n_bins, scale, node)
     } else {
-        scan_with::<false>(vectors(), hist, n_bins, scale, node)
+        scan_with::<false>(vectors(), hist, used, n_bins, scale, node)
     }
 }
 
 fn scan_with<const WHOLE: bool>(
     vectors: Vectors,
     hist: &mut LaneHist,
+    used: usize,
     n_bins: usize,
     scale: f64,
     node: &NodeTotals,
@@ -191,7 +274,13 @@ fn scan_with<const WHOLE: bool>(
         #[cfg(target_arch = "x86_64")]
         Vectors::Avx2 => {
             let lo = unsafe { scan_avx2::<WHOLE>(hist, 0, n_bins, scale, node) };
-            let hi = unsafe { scan_avx2::<WHOLE>(hist, HALF, n_bins, scale, node) };
+            // A batch of at most four features (the last of a node's draws) leaves
+            // the upper half empty: a second scan would cost as much as the first.
+            let hi = if used > HALF {
+                unsafe { scan_avx2::<WHOLE>(hist, HALF, n_bins, scale, node) }
+            } else {
+                lo
+            };
             std::array::from_fn(|j| if j < HALF { lo[j] } else { hi[j - HALF] })
         }
         _ => scan_lanes::<WHOLE>(hist, n_bins, scale, node),
@@ -569,7 +658,15 @@ mod tests {
             min_leaf: 2,
         };
         let mut hist = [[0.0; LANES]; MAX_BINS];
-        let got = best_thresholds(&[&c0[..], &c1, &c2], 8, &idx, &packed, &mut hist, &node);
+        let got = best_thresholds(
+            &[&c0[..], &c1, &c2],
+            &[],
+            8,
+            &idx,
+            &packed,
+            &mut hist,
+            &node,
+        );
         assert_eq!(got[1], None, "constant feature");
         for (lane, codes) in [(0, &c0), (2, &c2)] {
             let mut best: Option<(u8, f64)> = None;
@@ -632,6 +729,7 @@ mod tests {
             let mut hist = [[0.0; LANES]; MAX_BINS];
             let got = best_thresholds(
                 &[&codes[0][..], &codes[1], &codes[2], &codes[3]],
+                &[],
                 n_bins,
                 &idx,
                 &packed,
@@ -666,6 +764,77 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn sparse_lanes_find_the_splits_of_dense_lanes() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(5);
+        let n = 400;
+        // Mostly zeros (code 0), as single-cell genes; one feature's mode is not 0.
+        let codes: Vec<Vec<u8>> = (0..LANES)
+            .map(|j| {
+                (0..n)
+                    .map(|_| match rng.random_range(0..10) {
+                        0..7 if j == 5 => 9,
+                        0..7 => 0,
+                        _ => rng.random_range(0..40) as u8,
+                    })
+                    .collect()
+            })
+            .collect();
+        let rests: Vec<(u8, Vec<u32>)> = codes
+            .iter()
+            .map(|c| {
+                let mode = if c.iter().filter(|&&v| v == 9).count() > n / 2 {
+                    9
+                } else {
+                    0
+                };
+                (
+                    mode,
+                    (0..n as u32).filter(|&i| c[i as usize] != mode).collect(),
+                )
+            })
+            .collect();
+        let wy: Vec<f64> = (0..n).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let w: Vec<u32> = (0..n).map(|_| rng.random_range(0..3)).collect();
+        let wy: Vec<f64> = wy.iter().zip(&w).map(|(y, &w)| y * w as f64).collect();
+        let all: Vec<u32> = (0..n as u32).collect();
+        let mut packed = Packed::default();
+        packed.fill(&all, &wy, &w);
+        // A child node: a subset of the tree's samples.
+        let idx: Vec<u32> = all.iter().copied().filter(|i| i % 4 != 1).collect();
+        let node = NodeTotals {
+            sum: idx.iter().map(|&i| wy[i as usize]).sum(),
+            weight: idx.iter().map(|&i| w[i as usize]).sum(),
+            min_leaf: 2,
+        };
+        let mut hist = [[0.0; LANES]; MAX_BINS];
+        let dense: Vec<&[u8]> = codes.iter().map(|c| &c[..]).collect();
+        let want = best_thresholds(&dense, &[], 40, &idx, &packed, &mut hist, &node);
+        // Half the features sparse, in the lanes after the dense ones.
+        packed.mask(&idx);
+        let sparse: Vec<SparseLane<'_>> = (4..LANES)
+            .map(|j| SparseLane {
+                codes: &codes[j],
+                mode: rests[j].0,
+                samples: &rests[j].1,
+            })
+            .collect();
+        let got = best_thresholds(&dense[..4], &sparse, 40, &idx, &packed, &mut hist, &node);
+        packed.unmask(&idx);
+        assert!(packed.masked.iter().all(|&v| v == 0.0), "unmasked");
+        for j in 0..LANES {
+            let (want, got) = (want[j].unwrap().unwrap(), got[j].unwrap().unwrap());
+            assert_eq!(
+                (want.0, want.3),
+                (got.0, got.3),
+                "lane {j}: code, left weight"
+            );
+            assert!((want.1 - got.1).abs() < 1e-9 && (want.2 - got.2).abs() < 1e-9);
+        }
+        assert!(hist.iter().all(|b| b.iter().all(|&v| v == 0.0)), "cleared");
     }
 
     #[test]
@@ -712,9 +881,9 @@ mod tests {
             let run = |path: Vectors| {
                 let mut copy = hist;
                 let lanes = if min_leaf <= 1 {
-                    scan_with::<true>(path, &mut copy, 200, scale, &node)
+                    scan_with::<true>(path, &mut copy, LANES, 200, scale, &node)
                 } else {
-                    scan_with::<false>(path, &mut copy, 200, scale, &node)
+                    scan_with::<false>(path, &mut copy, LANES, 200, scale, &node)
                 };
                 assert!(copy.iter().all(|b| b.iter().all(|&v| v == 0.0)));
                 lanes

@@ -3,9 +3,9 @@
 
 use rand::Rng;
 
-use super::BinnedMatrix;
 use super::params::{BoostingParams, EnsembleParams, ForestParams, OobImprovement};
 use super::tree::{FeatureSet, Grower, Tree, Weighted};
+use super::{BinnedMatrix, sum_over};
 
 /// A target's fitted ensemble, in the target's original units.
 #[derive(Debug, Clone)]
@@ -289,7 +289,7 @@ fn fit_boosting<R: Rng>(
 
 /// Mean of `r[i]^2` over the indices `idx` (0 when empty).
 fn mean_square(r: &[f64], idx: &[u32]) -> f64 {
-    idx.iter().map(|&i| r[i as usize].powi(2)).sum::<f64>() / idx.len().max(1) as f64
+    sum_over(idx, |i| r[i] * r[i]) / idx.len().max(1) as f64
 }
 
 /// Splits `0..n` into `k` in-bag and `n - k` out-of-bag indices, both sorted, each
