@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import os
 import threading
+from concurrent.futures import CancelledError
 import uuid
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -48,6 +49,12 @@ TREE_METHODS: Tuple[str, ...] = ("genie3", "genie3-et", "grnboost2")
 #: Blocks per worker thread when ``blocks`` is not given: enough that a slow block
 #: or a lost worker delays the run by a fraction of one worker's share.
 BLOCKS_PER_THREAD = 4
+
+#: Times a cancelled block is resubmitted before the run fails: a block is
+#: cancelled when its worker dies with the last copy of a scattered input, so
+#: repeated cancellations mean the cluster keeps losing workers. Three, as Dask's
+#: own ``distributed.scheduler.allowed-failures`` for a task whose workers die.
+MAX_RESUBMITS = 3
 
 # One input per worker process: the last one used, by key.
 _cache_lock = threading.Lock()
@@ -192,20 +199,43 @@ def infer(
     # only known on the workers, where empty blocks cost one read of the cache.
     n = int(n) if n_genes is None else max(1, min(int(n), n_genes))
     run = uuid.uuid4().hex[:8]
-    futures = [
-        client.submit(
+
+    def submit(i: int, attempt: int) -> Any:
+        return client.submit(
             _score_block,
             data,
             key,
             from_path,
             f"{i}/{n}",
             kwargs,
-            key=f"grn-block-{i}-of-{n}-{run}",
+            key=f"grn-block-{i}-of-{n}-{run}-{attempt}",
             pure=False,
         )
-        for i in range(1, n + 1)
-    ]
-    results = client.gather(futures)
+
+    pending = {i: submit(i, 0) for i in range(1, n + 1)}
+    done: Dict[int, Any] = {}
+    for attempt in range(1, MAX_RESUBMITS + 2):
+        # Dask re-runs a block whose worker died, but a block whose scattered input
+        # lost its last replica with that worker is cancelled instead: scatter the
+        # input again and resubmit such blocks (each block's bytes depend only on
+        # its inputs, so a repeat changes nothing). Errors from the library raise.
+        lost = []
+        for i, future in pending.items():
+            try:
+                done[i] = future.result()
+            except CancelledError:
+                lost.append(i)
+        if not lost:
+            break
+        if attempt > MAX_RESUBMITS:
+            raise RuntimeError(
+                f"{len(lost)} of {n} blocks were cancelled {MAX_RESUBMITS + 1} times "
+                "(workers lost with their input); check the cluster's workers"
+            )
+        if not from_path:
+            data = client.scatter((expr.values(), expr.genes, expr.samples), broadcast=True)
+        pending = {i: submit(i, attempt) for i in lost}
+    results = [done[i] for i in range(1, n + 1)]
     texts = [r[0] for r in results]
     _, missing, dropped = results[0]
     if from_path and dropped:

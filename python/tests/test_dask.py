@@ -8,6 +8,7 @@ import os
 import signal
 import threading
 import time
+from concurrent.futures import CancelledError
 
 import pytest
 
@@ -100,3 +101,45 @@ def test_a_worker_killed_mid_run_changes_no_byte(client, dream_df, tmp_path):
     # The nanny started a new worker process in place of the killed one.
     client.wait_for_workers(2, timeout=60)
     assert pids_before[victim] not in client.run(os.getpid).values()
+
+
+
+class _CancellingClient:
+    """Runs blocks in this process, and cancels the first attempt of the blocks
+    `cancel` (every attempt when `always`), as Dask cancels the blocks whose
+    scattered input died with its only worker (seen in CI: "cancelled for reason:
+    already forgotten")."""
+
+    def __init__(self, cancel, always=False):
+        self.cancel, self.always, self.scatters = set(cancel), always, 0
+
+    def scatter(self, data, broadcast=False):
+        self.scatters += 1
+        return data
+
+    def submit(self, fn, *args, key, pure):
+        block, attempt = int(key.split("-")[2]), int(key.rsplit("-", 1)[1])
+        if block in self.cancel and (self.always or attempt == 0):
+            return _Future(error=CancelledError())
+        return _Future(value=fn(*args))
+
+
+class _Future:
+    def __init__(self, value=None, error=None):
+        self.value, self.error = value, error
+
+    def result(self):
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+def test_blocks_cancelled_with_their_input_are_resubmitted(dream_df, tmp_path):
+    local = grn.infer(dream_df, "genie3", trees=50)
+    fake = _CancellingClient(cancel=[2, 5])
+    df = grn.dask.infer(dream_df, "genie3", client=fake, trees=50, blocks=6)
+    assert fake.scatters == 2, "the input is scattered again for the resubmission"
+    assert written(df, tmp_path / "d.tsv") == written(local, tmp_path / "l.tsv")
+    fake = _CancellingClient(cancel=[3], always=True)
+    with pytest.raises(RuntimeError, match="1 of 6 blocks were cancelled 4 times"):
+        grn.dask.infer(dream_df, "genie3", client=fake, trees=50, blocks=6)

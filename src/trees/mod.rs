@@ -89,6 +89,12 @@ mod tests {
         (BinnedMatrix::new(values.view()), y)
     }
 
+    /// Feature 0 scores over ten times any other.
+    fn assert_first_dominates(importances: &[f64], params: &EnsembleParams) {
+        let other = importances[1..].iter().cloned().fold(0.0, f64::max);
+        assert!(importances[0] > 10.0 * other, "{params:?}: {importances:?}");
+    }
+
     fn all_methods() -> Vec<EnsembleParams> {
         let mut rf = ForestParams::genie3();
         rf.n_trees = 200;
@@ -125,12 +131,7 @@ mod tests {
             // noise, but it still dwarfs every other gene.
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(9);
             let fit = fit(&binned, &y, (0..p).collect(), &params, &mut rng, false);
-            let other = fit.importances[1..].iter().cloned().fold(0.0, f64::max);
-            assert!(
-                fit.importances[0] > 10.0 * other,
-                "{params:?}: {:?}",
-                fit.importances
-            );
+            assert_first_dominates(&fit.importances, &params);
         }
     }
 
@@ -154,12 +155,7 @@ mod tests {
         for params in all_methods() {
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(9);
             let fit = fit(&binned, &y, (0..p).collect(), &params, &mut rng, false);
-            let other = fit.importances[1..].iter().cloned().fold(0.0, f64::max);
-            assert!(
-                fit.importances[0] > 10.0 * other,
-                "{params:?}: {:?}",
-                fit.importances
-            );
+            assert_first_dominates(&fit.importances, &params);
             assert_eq!(fit.importances[p - 1], 0.0, "a constant gene never splits");
         }
     }
