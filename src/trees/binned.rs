@@ -46,10 +46,10 @@ pub(crate) struct Rest {
 }
 
 /// Largest share of samples outside the mode for which [`Rest`] is kept. A node
-/// visits the rest list only when it is shorter than the node, and a node below
-/// the root holds at most half the samples of its parent, so a longer list could
-/// pay only at the root; it would cost more memory (4 bytes per entry) than the
-/// codes themselves (1 byte per sample).
+/// visits the rest list only when it is shorter than the node, and at most one
+/// node per tree level holds more than half the samples, so a longer list would
+/// pay only in the root and a chain of large children, while costing over twice
+/// the memory of the codes (4 bytes per entry against 1 byte per sample).
 const MAX_REST_SHARE: f64 = 0.5;
 
 impl BinnedMatrix {
