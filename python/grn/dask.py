@@ -33,8 +33,8 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import CancelledError
 import uuid
+from concurrent.futures import CancelledError
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import pandas as pd

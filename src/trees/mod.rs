@@ -46,6 +46,12 @@ mod params;
 mod tree;
 
 pub use binned::{BinnedMatrix, MAX_BINS};
+pub use ensemble::{TargetFit, TreeModel, fit, fit_weighted};
+pub use params::{
+    BoostingParams, EnsembleParams, ForestParams, MaxFeatures, OobImprovement, ParamError,
+    SplitRule, TreeParams,
+};
+pub use tree::{LEAF, Node, Tree};
 
 /// Sum of `f(i)` over the samples `idx`, kept in four running sums. With one, each
 /// addition waits for the one before (four cycles of latency), and these per-tree
@@ -64,12 +70,6 @@ pub(crate) fn sum_over(idx: &[u32], f: impl Fn(usize) -> f64) -> f64 {
     }
     (acc[0] + acc[1]) + (acc[2] + acc[3])
 }
-pub use ensemble::{TargetFit, TreeModel, fit, fit_weighted};
-pub use params::{
-    BoostingParams, EnsembleParams, ForestParams, MaxFeatures, OobImprovement, ParamError,
-    SplitRule, TreeParams,
-};
-pub use tree::{LEAF, Node, Tree};
 
 #[cfg(test)]
 mod tests {
