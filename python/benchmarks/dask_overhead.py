@@ -46,7 +46,7 @@ def dask(args, out: pathlib.Path) -> dict:
     import grn
     import grn.dask
 
-    with LocalCluster(n_workers=args.workers, threads_per_worker=1,
+    with LocalCluster(n_workers=args.workers, threads_per_worker=args.threads_per_worker,
                       processes=True, dashboard_address=None) as cluster, \
             Client(cluster) as client:
         up = time.perf_counter()
@@ -122,6 +122,7 @@ def parse():
     p.add_argument("tfs")
     p.add_argument("--runs", type=int, default=2)
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--threads-per-worker", type=int, default=1)
     p.add_argument("--blocks", type=int, default=None)
     p.add_argument("--normalize", default="log-total")
     p.add_argument("--method", default="grnboost2")
