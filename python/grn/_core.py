@@ -186,7 +186,8 @@ def _is_sparse(x: Any) -> bool:
     return sp is not None and sp.issparse(x)
 
 
-def _warn_dropped(expr: "_native.Expression") -> None:
+def _warn_reading(expr: "_native.Expression") -> None:
+    _log_warnings(expr.warnings)
     dropped = expr.dropped_constant
     if dropped:
         logger.warning(
@@ -328,7 +329,7 @@ def infer(
         ``tfs`` names a file that does not exist.
     """
     expr = expression(adata, layer=layer, use_raw=use_raw)
-    _warn_dropped(expr)
+    _warn_reading(expr)
     columns = _infer_columns(
         expr,
         method,
@@ -584,7 +585,7 @@ def perturb(
     )
     net = _network_columns(network)
     expr = expression(adata, layer=layer, use_raw=use_raw)
-    _warn_dropped(expr)
+    _warn_reading(expr)
     rows, warnings = _native.perturb(
         expr, net, changes, options, tfs=_names(tfs, "TF"), threads=threads,
         logger=_progress_logger(),
@@ -728,7 +729,7 @@ def screen(
     sig = _signature(signature)
     cands = _names(candidates, "candidate")
     expr = expression(adata, layer=layer, use_raw=use_raw)
-    _warn_dropped(expr)
+    _warn_reading(expr)
     rows, warnings = _native.screen(
         expr, net, sig, options, tfs=_names(tfs, "TF"), candidates=cands,
         factor=float(factor), pairs=bool(pairs), top=top, top_genes=top_genes,
@@ -866,7 +867,7 @@ def read_expression(
     expr = _native.Expression.read(
         os.fspath(path), genes_in_rows=genes_in_rows, delimiter=delimiter, normalize=normalize
     )
-    _warn_dropped(expr)
+    _warn_reading(expr)
     return anndata.AnnData(
         X=np.ascontiguousarray(expr.values().T),
         obs=pd.DataFrame(index=pd.Index(expr.samples, dtype=object)),

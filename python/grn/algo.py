@@ -117,7 +117,7 @@ def _run(
         return df[["TF", "target", "importance"]]
     with _core.verbosity(verbose):
         expr = _core.expression(expression_data, gene_names)
-        _core._warn_dropped(expr)
+        _core._warn_reading(expr)
         columns = _core._infer_columns(
             expr,
             method,

@@ -187,7 +187,7 @@ def infer(
         n_genes: Optional[int] = None
     else:
         expr = _core.expression(expression, gene_names)
-        _core._warn_dropped(expr)
+        _core._warn_reading(expr)
         key = f"scatter:{uuid.uuid4().hex}"
         data = client.scatter((expr.values(), expr.genes, expr.samples), broadcast=True)
         from_path = False

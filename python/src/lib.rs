@@ -146,6 +146,7 @@ fn progress(logger: Option<Py<PyAny>>) -> Box<dyn grn::Progress + Send> {
 struct Expression {
     input: Prepared<'static>,
     dropped: Vec<String>,
+    warnings: Vec<String>,
 }
 
 impl Expression {
@@ -173,6 +174,7 @@ impl Expression {
         Ok(Expression {
             input: Prepared::owned(matrix),
             dropped,
+            warnings: Vec::new(),
         })
     }
 }
@@ -326,6 +328,7 @@ impl Expression {
         Ok(Expression {
             input: Prepared::owned(loaded.matrix),
             dropped: loaded.dropped_constant,
+            warnings: loaded.warnings,
         })
     }
 
@@ -406,6 +409,13 @@ impl Expression {
     #[getter]
     fn dropped_constant(&self) -> Vec<String> {
         self.dropped.clone()
+    }
+
+    /// What the reader changed or left out (renamed duplicate genes, a time
+    /// column, skipped features), as the CLI prints them.
+    #[getter]
+    fn warnings(&self) -> Vec<String> {
+        self.warnings.clone()
     }
 
     /// The values, genes x samples, as float32 (a copy).

@@ -125,6 +125,16 @@ def test_constant_genes_are_dropped_with_a_warning(counts, caplog):
     assert any("zero variance" in r.message and "g7" in r.message for r in caplog.records)
 
 
+def test_a_time_column_is_left_out_with_the_readers_warning(tmp_path, caplog):
+    # DREAM4's time-series layout: a `Time` column, series separated by a blank line.
+    f = tmp_path / "ts.tsv"
+    f.write_text('"Time"\t"G1"\t"G2"\n0\t1\t2\n50\t2\t1\n\n0\t3\t5\n50\t4\t2\n')
+    with caplog.at_level(logging.WARNING, logger="grn"):
+        a = grn.read_expression(f)
+    assert list(a.var_names) == ["G1", "G2"] and a.n_obs == 4
+    assert any("`Time` read as the samples' time points" in r.getMessage() for r in caplog.records)
+
+
 def test_progress_is_quiet_by_default_and_logged_when_asked(counts, caplog):
     with caplog.at_level(logging.WARNING, logger="grn"):
         grn.infer(counts, "grnboost2")

@@ -258,6 +258,27 @@ mod tests {
     }
 
     #[test]
+    fn time_series_time_column_is_not_a_gene() {
+        // DREAM4's time-series layout: quoted names, a `Time` column, a blank line
+        // between series.
+        let (_d, p) = write(
+            "ts.tsv",
+            "\"Time\"\t\"G1\"\t\"G2\"\n0\t1\t2\n50\t2\t1\n\n0\t3\t5\n50\t4\t2\n",
+        );
+        let l = read(&p, &ReadOptions::default()).unwrap();
+        assert_eq!(l.matrix.genes(), ["G1", "G2"]);
+        assert_eq!(l.matrix.n_samples(), 4);
+        assert_eq!(l.matrix.gene(0).to_vec(), vec![1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(l.warnings.len(), 1);
+        assert!(l.warnings[0].contains("`Time` read as the samples' time points"));
+        // Only a first column is a time: elsewhere `time` is a gene's name.
+        let (_d, p) = write("x.tsv", "G1\ttime\n1\t2\n2\t1\n3\t5\n");
+        let l = read(&p, &ReadOptions::default()).unwrap();
+        assert_eq!(l.matrix.genes(), ["G1", "time"]);
+        assert!(l.warnings.is_empty());
+    }
+
+    #[test]
     fn detects_sample_id_column_with_and_without_header_label() {
         for text in [
             "id,a,b\ns1,1,2\ns2,3,5\ns3,2,2\n",
