@@ -8,6 +8,8 @@
 //! - `dream4`: the five DREAM4 size-100 knockout networks (GeneNetWeaver), models
 //!   fitted on each network's time series only, every knockout of a gene with
 //!   targets; `DATA_DIR` holds the challenge files (`insilico_size100_N_*.tsv`);
+//!   its networks are inferred from the time course (dynGENIE3, `grn infer
+//!   --time-series`);
 //! - `dream4-dual`: the same fits, the 20 noiseless double knockouts per network;
 //! - `sim-scale-free`, `sim-erdos-renyi`, `sim-modular`: `grn::simulate` networks
 //!   (100 genes, 100 multifactorial samples, seeds 1-5);
@@ -39,6 +41,7 @@
 use std::path::{Path, PathBuf};
 
 use grn::expression::{ExpressionMatrix, Regulators};
+use grn::infer::time_series::TimeCourse;
 use grn::infer::{self, InferParams, TreeMethod};
 use grn::network::{Cut, EdgeTable, GeneNetwork, Sign};
 use grn::perturb::{
@@ -57,6 +60,9 @@ struct Case {
     truth: EdgeTable,
     tfs: Vec<String>,
     knockouts: Vec<Knockout>,
+    /// The samples' times when the training data are time series: networks are
+    /// then inferred with dynGENIE3 (`grn infer --time-series`).
+    times: Option<Vec<f64>>,
 }
 
 struct Knockout {
@@ -74,7 +80,7 @@ fn matrix_from(genes: Vec<String>, rows: &[Vec<f64>]) -> ExpressionMatrix {
     ExpressionMatrix::new(genes, samples, values).unwrap()
 }
 
-/// A DREAM4 TSV: quoted header, blank lines between time series, `Time` dropped.
+/// A DREAM4 TSV of steady states: quoted header, `Time` dropped.
 fn read_dream(path: &Path) -> (Vec<String>, Vec<Vec<f64>>) {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
@@ -114,7 +120,10 @@ fn dream4(dir: &Path, dual: bool) -> Vec<Case> {
     (1..=5)
         .map(|i| {
             let f = |s: &str| dir.join(format!("insilico_size100_{i}_{s}.tsv"));
-            let (genes, ts) = read_dream(&f("timeseries"));
+            // The time series as `grn infer` reads them, with their time column.
+            let loaded = grn::expression::read(&f("timeseries"), &Default::default()).unwrap();
+            assert!(loaded.dropped_constant.is_empty());
+            let genes = loaded.matrix.genes().to_vec();
             let (_, ko) = read_dream(&f("knockouts"));
             let g = genes.len();
             // The scorer's wild type: each gene's median over the knockouts; its noise
@@ -184,10 +193,11 @@ fn dream4(dir: &Path, dual: bool) -> Vec<Case> {
                 .collect();
             Case {
                 name: format!("dream4-{i}"),
-                matrix: matrix_from(genes, &ts),
+                matrix: loaded.matrix,
                 truth,
                 tfs,
                 knockouts,
+                times: loaded.times,
             }
         })
         .collect()
@@ -235,6 +245,7 @@ fn ours(topology: simulate::Topology, seed: u64) -> Case {
         truth: net.to_edge_table(),
         tfs,
         knockouts,
+        times: None,
     }
 }
 
@@ -379,6 +390,7 @@ fn sergio(seed: u64) -> Case {
             .map(|g| names[g].clone())
             .collect(),
         knockouts,
+        times: None,
     }
 }
 
@@ -404,7 +416,10 @@ fn guided_network(c: &Case, net: Net, prior: Option<(&str, &PriorGuide)>) -> Gen
         Net::Truth => c.truth.clone(),
         _ => {
             let cache = std::env::var_os("KO_CACHE").map(PathBuf::from);
-            let label = prior.map(|p| format!("-{}", p.0)).unwrap_or_default();
+            let mut label = prior.map(|p| format!("-{}", p.0)).unwrap_or_default();
+            if c.times.is_some() {
+                label += "-dynamic";
+            }
             let file = cache
                 .as_ref()
                 .map(|d| d.join(format!("{}-{net:?}{label}.tsv", c.name)));
@@ -420,9 +435,23 @@ fn guided_network(c: &Case, net: Net, prior: Option<(&str, &PriorGuide)>) -> Gen
                     ..InferParams::default()
                 };
                 let guide = prior.map(|p| p.1);
-                let t =
-                    infer::infer_with_prior(&c.matrix, &regulators, &params, guide, &grn::Quiet)
-                        .unwrap();
+                let t = match &c.times {
+                    Some(times) => params
+                        .check()
+                        .unwrap()
+                        .infer_time_series(
+                            &c.matrix,
+                            &TimeCourse::new(times.clone()).unwrap(),
+                            &regulators,
+                            guide,
+                            &grn::Quiet,
+                        )
+                        .unwrap(),
+                    None => {
+                        infer::infer_with_prior(&c.matrix, &regulators, &params, guide, &grn::Quiet)
+                            .unwrap()
+                    }
+                };
                 if let Some(f) = &file {
                     std::fs::create_dir_all(f.parent().unwrap()).unwrap();
                     t.save_tsv(f).unwrap();
@@ -861,11 +890,16 @@ fn main() {
         run_prior(&cases, &q, parse_quality(&q), &seeds);
         return;
     }
+    let genie3 = if cases.iter().all(|c| c.times.is_some()) {
+        "dynGENIE3"
+    } else {
+        "GENIE3"
+    };
     for net in nets {
         let label = match net {
-            Net::Genie3 => "GENIE3 network, no TF list",
-            Net::Genie3Tfs => "GENIE3 network with the true regulators as TF list",
-            Net::Truth => "true network",
+            Net::Genie3 => format!("{genie3} network, no TF list"),
+            Net::Genie3Tfs => format!("{genie3} network with the true regulators as TF list"),
+            Net::Truth => "true network".into(),
         };
         let (t, confidence) = run(&cases, net);
         println!(

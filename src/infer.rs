@@ -44,6 +44,8 @@ use crate::shard::{RunKey, Shard, ShardTable};
 use crate::trees::{self, BinnedMatrix, BoostingParams, EnsembleParams, ForestParams, ParamError};
 use crate::{Progress, Quiet, consensus, random};
 
+pub mod time_series;
+
 /// Why inference could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum InferError {
@@ -773,15 +775,49 @@ fn importances(
     progress: &dyn Progress,
 ) -> EdgeTable {
     let matrix = input.matrix();
-    let n_genes = matrix.n_genes();
-    let regs = regulators.indices(n_genes);
-    let binned = input.binned();
+    importances_of(
+        input.binned(),
+        matrix.values().view(),
+        matrix.genes(),
+        regulators,
+        ensemble,
+        seed,
+        targets,
+        prior,
+        false,
+        progress,
+    )
+}
+
+/// The engine's loop: gene `target`'s row of `responses` fitted on the binned
+/// rows of its candidate regulators. The responses are the matrix itself for
+/// static data, where a target is never its own candidate; for a time series
+/// ([`time_series`]) they are the genes' rates of change, of which the target's
+/// own level is a candidate input (`own_level`), its self-edge not reported.
+#[allow(clippy::too_many_arguments)]
+fn importances_of(
+    binned: &BinnedMatrix,
+    responses: ndarray::ArrayView2<'_, f32>,
+    genes: &[String],
+    regulators: &Regulators,
+    ensemble: &EnsembleParams,
+    seed: u64,
+    targets: std::ops::Range<usize>,
+    prior: Option<&PriorGuide>,
+    own_level: bool,
+    progress: &dyn Progress,
+) -> EdgeTable {
+    let regs = regulators.indices(genes.len());
     progress.start("targets", targets.len() as u64);
     let per_target: Vec<Vec<(usize, f64)>> = targets
         .clone()
         .into_par_iter()
         .map(|target| {
-            let features: Vec<usize> = regs.iter().copied().filter(|&r| r != target).collect();
+            let features: Vec<usize> = regs
+                .iter()
+                .copied()
+                .filter(|&r| own_level || r != target)
+                .collect();
             let (features, weights) = match prior {
                 Some(g) => g.candidates(target, features),
                 None => (features, None),
@@ -789,11 +825,11 @@ fn importances(
             let scores = if features.is_empty() {
                 Vec::new()
             } else {
-                let y = matrix.gene(target);
+                let y = responses.row(target);
                 let mut rng = random::stream(seed, target as u64);
                 let fit = trees::fit_weighted(
                     binned,
-                    y.as_slice().expect("genes are contiguous"),
+                    y.as_slice().expect("responses are gene-major"),
                     features.clone(),
                     weights.as_deref(),
                     ensemble,
@@ -803,14 +839,14 @@ fn importances(
                 features
                     .into_iter()
                     .zip(fit.importances)
-                    .filter(|&(_, s)| s > 0.0)
+                    .filter(|&(r, s)| s > 0.0 && r != target)
                     .collect()
             };
             progress.advance(1);
             scores
         })
         .collect();
-    let genes: Arc<[String]> = matrix.genes().to_vec().into();
+    let genes: Arc<[String]> = genes.to_vec().into();
     let mut edges = EdgeTable::new(genes, false);
     for (target, scores) in targets.zip(per_target) {
         for (regulator, score) in scores {

@@ -480,3 +480,61 @@ fn count_normalisation_on_reading() {
             )),
         );
 }
+
+#[test]
+fn time_series_are_read_with_their_time_column() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two series (the time restarts), a blank line between them as DREAM writes.
+    let mut text = String::from("\"Time\"\t\"a\"\t\"b\"\t\"c\"\n");
+    for s in 0..2 {
+        for k in 0..6 {
+            let a = ((k * 5 + s * 3) % 7) as f32;
+            text += &format!("{}\t{a}\t{}\t{}\n", k * 10, (k * 3 % 5) + s, (k * k) % 4);
+        }
+        text += "\n";
+    }
+    let expr = write(dir.path(), "ts.tsv", &text);
+    let out = dir.path().join("net.tsv");
+    let infer = |extra: &[&str]| {
+        let mut c = grn();
+        c.args(["infer", "-e"])
+            .arg(&expr)
+            .arg("-o")
+            .arg(&out)
+            .args(extra);
+        c.assert()
+    };
+    // Without --time-series: the time column is not a gene, and the user hears so.
+    infer(&[]).success().stderr(predicate::str::contains(
+        "`Time` read as the samples' time points",
+    ));
+    let net = std::fs::read_to_string(&out).unwrap();
+    assert!(!net.contains("Time"), "{net}");
+    infer(&["--time-series", "--trees", "50"]).success();
+    let net = std::fs::read_to_string(&out).unwrap();
+    assert!(net.lines().count() > 1 && !net.contains("Time"), "{net}");
+    for (args, message) in [
+        (
+            &["--time-series", "-m", "clr"][..],
+            "clr cannot model a time series",
+        ),
+        (
+            &["--time-series", "--targets-shard", "1/2"][..],
+            "--time-series and --targets-shard cannot be combined",
+        ),
+    ] {
+        infer(args)
+            .failure()
+            .stderr(predicate::str::contains(message));
+    }
+    // A file without a time column.
+    let plain = write(dir.path(), "plain.tsv", "a\tb\n1\t2\n2\t1\n3\t5\n4\t4\n");
+    grn()
+        .args(["infer", "--time-series", "-e"])
+        .arg(&plain)
+        .arg("-o")
+        .arg(dir.path().join("x.tsv"))
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("a first column named `Time`"));
+}

@@ -119,6 +119,9 @@ pub struct Loaded {
     /// (renamed duplicate genes, skipped features, unknown cells), for the caller
     /// to show.
     pub warnings: Vec<String>,
+    /// The samples' time points, from a leading `Time` column (time-series files):
+    /// what [`crate::infer::time_series::TimeCourse`] is made from.
+    pub times: Option<Vec<f64>>,
 }
 
 /// The steps every reader ends with: normalise, drop genes without variance, and
@@ -143,6 +146,7 @@ fn finish(
         matrix,
         dropped_constant,
         warnings,
+        times: None,
     })
 }
 
@@ -271,11 +275,12 @@ mod tests {
         assert_eq!(l.matrix.gene(0).to_vec(), vec![1.0, 2.0, 3.0, 4.0]);
         assert_eq!(l.warnings.len(), 1);
         assert!(l.warnings[0].contains("`Time` read as the samples' time points"));
+        assert_eq!(l.times, Some(vec![0.0, 50.0, 0.0, 50.0]));
         // Only a first column is a time: elsewhere `time` is a gene's name.
         let (_d, p) = write("x.tsv", "G1\ttime\n1\t2\n2\t1\n3\t5\n");
         let l = read(&p, &ReadOptions::default()).unwrap();
         assert_eq!(l.matrix.genes(), ["G1", "time"]);
-        assert!(l.warnings.is_empty());
+        assert!(l.warnings.is_empty() && l.times.is_none());
     }
 
     #[test]

@@ -39,34 +39,36 @@ pub(super) fn read(path: &Path, options: &ReadOptions) -> Result<Loaded, Express
         ));
     }
     let mut warnings = Vec::new();
-    let (genes, gene_major) = drop_time_column(genes, gene_major, &mut warnings);
+    let (genes, gene_major, times) = split_time_column(genes, gene_major, &mut warnings);
     let at = |m: String| ExpressionError::at(path, None, None, m);
     let matrix = ExpressionMatrix::new(genes, samples, gene_major).map_err(at)?;
-    super::finish(matrix, options.normalize, warnings, at)
+    let mut loaded = super::finish(matrix, options.normalize, warnings, at)?;
+    loaded.times = times;
+    Ok(loaded)
 }
 
 /// A first "gene" named `Time` is the sampling time of a time-series file (the
 /// DREAM3/DREAM4 layout: a `Time` column, series separated by blank lines), not a
 /// gene: scored as one, it would come out as every gene's top regulator and
-/// target. It is left out, with a warning; the samples are then scored as
-/// independent observations, as GENIE3 scores time series.
-fn drop_time_column(
+/// target. It is split off as the samples' times, with a warning.
+fn split_time_column(
     genes: Vec<String>,
     gene_major: Array2<f32>,
     warnings: &mut Vec<String>,
-) -> (Vec<String>, Array2<f32>) {
+) -> (Vec<String>, Array2<f32>, Option<Vec<f64>>) {
     match genes.first() {
         Some(first) if first.eq_ignore_ascii_case("time") => {
             warnings.push(format!(
-                "`{first}` read as the samples' time points, not as a gene, and left out \
-                 (rename it if it is a gene); the {} samples are scored as independent \
-                 observations",
+                "`{first}` read as the samples' time points, not as a gene (rename it if \
+                 it is a gene); unless inferred as a time series (`--time-series`), the \
+                 {} samples are scored as independent observations",
                 gene_major.ncols()
             ));
+            let times = gene_major.row(0).iter().map(|&t| f64::from(t)).collect();
             let values = gene_major.slice(ndarray::s![1.., ..]).to_owned();
-            (genes[1..].to_vec(), values)
+            (genes[1..].to_vec(), values, Some(times))
         }
-        _ => (genes, gene_major),
+        _ => (genes, gene_major, None),
     }
 }
 

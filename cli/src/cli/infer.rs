@@ -1,14 +1,17 @@
 //! `grn infer`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::Args;
 
+use grn::expression::ExpressionMatrix;
+use grn::infer::time_series::TimeCourse;
 use grn::infer::{self, InferParams, Method, Prepared, SingleMethod};
 use grn::mutual_info::aracne::AracneParams;
 use grn::mutual_info::{Estimator, MiParams};
+use grn::network::EdgeTable;
 use grn::shard::{self, Shard};
 use grn::trees::{BoostingParams, OobImprovement};
 
@@ -75,6 +78,12 @@ pub struct InferArgs {
     members: Vec<SingleMethod>,
     #[command(flatten)]
     prior: PriorArgs,
+    /// Time series (tree methods): fit each gene's rate of change between
+    /// consecutive time points from the levels at the first, dynGENIE3's model
+    /// (Huynh-Thu & Geurts 2018), which orients edges. Needs a first column `Time`;
+    /// a series ends where the time does not increase.
+    #[arg(long)]
+    time_series: bool,
     /// Score only the I-th of N blocks of targets (tree methods) into a shard file;
     /// `grn merge` combines the N shards into the bytes of the single run.
     #[arg(long, value_name = "I/N")]
@@ -121,7 +130,7 @@ pub fn run(args: InferArgs, global: &Global) -> Result<()> {
     inputs.extend(args.prior.path());
     check_output(&args.output, &inputs)?;
     let started = Instant::now();
-    let (matrix, regulators) = args.input.load()?;
+    let (matrix, regulators, times) = args.input.load_timed()?;
     let prior = args.prior.load(&matrix, global)?;
     let method = match args.method {
         Method::Consensus(_) if !args.members.is_empty() => Method::Consensus(args.members),
@@ -147,6 +156,31 @@ pub fn run(args: InferArgs, global: &Global) -> Result<()> {
         },
     };
     let bar = Bar::new(global);
+    if args.time_series {
+        let Some(times) = times else {
+            anyhow::bail!(
+                "{}: --time-series needs the samples' times as a first column named `Time` \
+                 (samples x genes, one row per time point, series one after another)",
+                args.input.expr.display()
+            );
+        };
+        if args.targets_shard.is_some() {
+            anyhow::bail!(
+                "--time-series and --targets-shard cannot be combined: a time course is \
+                 scored in one run"
+            );
+        }
+        let course = TimeCourse::new(times)?;
+        let edges = params.check()?.infer_time_series(
+            &matrix,
+            &course,
+            &regulators,
+            prior.as_ref(),
+            &bar,
+        )?;
+        bar.finish();
+        return write_network(&edges, &params, &matrix, &args.output, global, started);
+    }
     if let Some(shard) = args.targets_shard {
         let table = params.check()?.infer_shard(
             &Prepared::new(&matrix),
@@ -177,9 +211,20 @@ pub fn run(args: InferArgs, global: &Global) -> Result<()> {
     }
     let edges = infer::infer_with_prior(&matrix, &regulators, &params, prior.as_ref(), &bar)?;
     bar.finish();
+    write_network(&edges, &params, &matrix, &args.output, global, started)
+}
+
+fn write_network(
+    edges: &EdgeTable,
+    params: &InferParams,
+    matrix: &ExpressionMatrix,
+    output: &Path,
+    global: &Global,
+    started: Instant,
+) -> Result<()> {
     edges
-        .save_tsv(&args.output)
-        .with_context(|| format!("cannot write {}", args.output.display()))?;
+        .save_tsv(output)
+        .with_context(|| format!("cannot write {}", output.display()))?;
     info(
         global,
         &format!(
@@ -188,7 +233,7 @@ pub fn run(args: InferArgs, global: &Global) -> Result<()> {
             edges.len(),
             matrix.n_genes(),
             matrix.n_samples(),
-            args.output.display(),
+            output.display(),
             started.elapsed().as_secs_f64()
         ),
     );

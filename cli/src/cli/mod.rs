@@ -153,6 +153,12 @@ fn parse_delimiter(s: &str) -> Result<u8, String> {
 impl ExpressionArgs {
     /// Reads the matrix and resolves the TF list, warning about what was dropped.
     pub fn load(&self) -> Result<(ExpressionMatrix, Regulators)> {
+        self.load_timed().map(|(m, r, _)| (m, r))
+    }
+
+    /// [`ExpressionArgs::load`] with the samples' time points, when the file has a
+    /// `Time` column.
+    pub fn load_timed(&self) -> Result<(ExpressionMatrix, Regulators, Option<Vec<f64>>)> {
         let options = ReadOptions {
             genes_in_rows: self.genes_in_rows,
             delimiter: self.delimiter,
@@ -178,7 +184,7 @@ impl ExpressionArgs {
                 first_few(&loaded.dropped_constant)
             ));
         }
-        let matrix = loaded.matrix;
+        let (matrix, times) = (loaded.matrix, loaded.times);
         let regulators = match &self.tfs {
             None => Regulators::All,
             Some(path) => {
@@ -199,7 +205,7 @@ impl ExpressionArgs {
                 regs
             }
         };
-        Ok((matrix, regulators))
+        Ok((matrix, regulators, times))
     }
 }
 
