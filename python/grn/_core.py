@@ -262,6 +262,7 @@ def infer(
     members: Optional[Sequence[str]] = None,
     early_stop_window: Optional[int] = None,
     oob_improvement: Optional[str] = None,
+    times: Any = None,
     key_added: Optional[str] = None,
     threads: Optional[int] = None,
 ) -> pd.DataFrame:
@@ -304,6 +305,14 @@ def infer(
         early stopping off) and what a round's out-of-bag improvement compares
         (``paired``, the default, or ``consecutive`` as scikit-learn 1.3+; see
         ``grn infer --help``).
+    times
+        The samples' time points, for a time course: the name of an ``adata.obs``
+        column (:func:`read_expression` puts a file's ``Time`` column in
+        ``obs["time"]``) or one number per sample, in sample order; a series ends
+        where the time does not increase. Tree methods then fit each gene's rate of
+        change from the levels one time point earlier (dynGENIE3, Huynh-Thu &
+        Geurts 2018; ``grn infer --time-series``), which orients edges.
+        ``None``: samples are independent observations.
     key_added
         When given, the edge table is also stored in ``adata.uns[key_added]``, and
         the scores as a sparse genes x genes matrix in ``adata.varp[key_added]``
@@ -347,6 +356,7 @@ def infer(
         members=list(members) if members is not None else None,
         early_stop_window=early_stop_window,
         oob_improvement=oob_improvement,
+        times=_times(adata, times),
         threads=threads,
     )
     df = _edges_frame(columns, ("regulator", "target", "score"))
@@ -356,6 +366,25 @@ def infer(
         adata.uns[key_added] = df
         adata.varp[key_added] = _adjacency(df, adata.var_names)
     return df
+
+
+def _times(adata: Any, times: Any) -> Optional[List[float]]:
+    """The samples' time points from an ``obs`` column name or a sequence."""
+    if times is None:
+        return None
+    if isinstance(times, str):
+        if not _is_anndata(adata):
+            raise ValueError(f"times={times!r} names an obs column, which needs an AnnData")
+        if times not in adata.obs:
+            raise ValueError(f"times={times!r} is not a column of adata.obs")
+        times = adata.obs[times]
+    try:
+        values = np.asarray(times, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"times must be numbers, one per sample: {e}") from None
+    if values.ndim != 1:
+        raise ValueError(f"times must be one number per sample, got shape {values.shape}")
+    return values.tolist()
 
 
 def _adjacency(df: pd.DataFrame, var_names: Any) -> Any:
@@ -842,7 +871,8 @@ def read_expression(
     normalize: str = "none",
 ) -> Any:
     """Reads an expression file exactly as ``grn infer --expr`` does, into an
-    :class:`anndata.AnnData` (cells x genes, ``float32``).
+    :class:`anndata.AnnData` (cells x genes, ``float32``). A time-series file's
+    ``Time`` column becomes ``obs["time"]`` (for :func:`infer`'s ``times``).
 
     Parameters
     ----------
@@ -868,8 +898,11 @@ def read_expression(
         os.fspath(path), genes_in_rows=genes_in_rows, delimiter=delimiter, normalize=normalize
     )
     _warn_reading(expr)
+    obs = pd.DataFrame(index=pd.Index(expr.samples, dtype=object))
+    if expr.times is not None:
+        obs["time"] = expr.times
     return anndata.AnnData(
         X=np.ascontiguousarray(expr.values().T),
-        obs=pd.DataFrame(index=pd.Index(expr.samples, dtype=object)),
+        obs=obs,
         var=pd.DataFrame(index=pd.Index(expr.genes, dtype=object)),
     )

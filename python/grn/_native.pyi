@@ -49,6 +49,8 @@ class Expression:
     def dropped_constant(self) -> List[str]: ...
     @property
     def warnings(self) -> List[str]: ...
+    @property
+    def times(self) -> Optional[List[float]]: ...
     def values(self) -> npt.NDArray[np.float32]: ...
 
 def infer(
@@ -68,6 +70,7 @@ def infer(
     members: Optional[Sequence[str]] = None,
     early_stop_window: Optional[int] = None,
     oob_improvement: Optional[str] = None,
+    times: Optional[Sequence[float]] = None,
     threads: Optional[int] = None,
     logger: Optional[logging.Logger] = None,
 ) -> Tuple[

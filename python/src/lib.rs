@@ -24,6 +24,7 @@ use pyo3::types::PyDict;
 use grn::expression::{
     self, ExpressionMatrix, MIN_SAMPLES, Normalization, ReadOptions, Regulators,
 };
+use grn::infer::time_series::TimeCourse;
 use grn::infer::{InferParams, Method, Prepared, SingleMethod};
 use grn::mutual_info::aracne::AracneParams;
 use grn::mutual_info::{Estimator, MiParams};
@@ -147,6 +148,7 @@ struct Expression {
     input: Prepared<'static>,
     dropped: Vec<String>,
     warnings: Vec<String>,
+    times: Option<Vec<f64>>,
 }
 
 impl Expression {
@@ -175,6 +177,7 @@ impl Expression {
             input: Prepared::owned(matrix),
             dropped,
             warnings: Vec::new(),
+            times: None,
         })
     }
 }
@@ -329,6 +332,7 @@ impl Expression {
             input: Prepared::owned(loaded.matrix),
             dropped: loaded.dropped_constant,
             warnings: loaded.warnings,
+            times: loaded.times,
         })
     }
 
@@ -416,6 +420,12 @@ impl Expression {
     #[getter]
     fn warnings(&self) -> Vec<String> {
         self.warnings.clone()
+    }
+
+    /// The samples' time points, when the file has a `Time` column.
+    #[getter]
+    fn times(&self) -> Option<Vec<f64>> {
+        self.times.clone()
     }
 
     /// The values, genes x samples, as float32 (a copy).
@@ -521,7 +531,8 @@ type EdgeColumns<'py> = (
 #[pyo3(signature = (
     expr, method="genie3", tfs=None, seed=0, trees=None, top=None, mi_estimator=None,
     bins=None, spline_order=None, ksg_k=None, dpi_eps=None, pvalue=None, bootstraps=None,
-    members=None, early_stop_window=None, oob_improvement=None, threads=None, logger=None
+    members=None, early_stop_window=None, oob_improvement=None, times=None, threads=None,
+    logger=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn infer<'py>(
@@ -542,6 +553,7 @@ fn infer<'py>(
     members: Option<Vec<String>>,
     early_stop_window: Option<usize>,
     oob_improvement: Option<&str>,
+    times: Option<Vec<f64>>,
     threads: Option<usize>,
     logger: Option<Py<PyAny>>,
 ) -> PyResult<EdgeColumns<'py>> {
@@ -564,9 +576,17 @@ fn infer<'py>(
     let (regs, missing) = regulators(matrix, tfs)?;
     let progress = progress(logger);
     let input = &expr.get().input;
+    let course = times
+        .map(TimeCourse::new)
+        .transpose()
+        .map_err(|e| py_err(&e))?;
     let edges = py.detach(|| {
         in_pool(threads, || {
-            params.check()?.infer(input, &regs, progress.as_ref())
+            let params = params.check()?;
+            match &course {
+                Some(c) => params.infer_time_series(matrix, c, &regs, None, progress.as_ref()),
+                None => params.infer(input, &regs, progress.as_ref()),
+            }
         })
     })?;
     let edges = edges.map_err(|e| py_err(&e))?;

@@ -140,3 +140,25 @@ def test_screen_matches_cli_bytes(cli, tmp_path, dream_adata, network):
     singles = ~df["perturbation"].str.contains("+", regex=False)
     assert singles.any() and (~singles).any()
     assert df.loc[singles, "synergy"].isna().all() and df.loc[~singles, "synergy"].notna().all()
+
+
+def test_time_series_match_cli_bytes(cli, tmp_path):
+    # The DREAM4 time series bundled with the repository: `Time` column, 10 series.
+    ts = EXPR.parent / "dream4_timeseries" / "insilico_size100_1_timeseries.tsv"
+    out_cli = tmp_path / "cli.tsv"
+    run_cli(cli, "infer", "-e", str(ts), "--time-series", "--trees", "100", "-o", str(out_cli))
+    adata = grn.read_expression(ts)
+    assert adata.obs["time"].iloc[:3].tolist() == [0.0, 50.0, 100.0]
+    for times in ("time", adata.obs["time"].to_numpy()):
+        df = grn.infer(adata, "genie3", trees=100, times=times)
+        out_py = tmp_path / "py.tsv"
+        grn.write_tsv(df, out_py)
+        assert out_py.read_bytes() == out_cli.read_bytes()
+    # Without the time course the same matrix gives another network.
+    assert not grn.infer(adata, "genie3", trees=100).equals(df)
+    with pytest.raises(ValueError, match="not a column of adata.obs"):
+        grn.infer(adata, "genie3", times="day")
+    with pytest.raises(ValueError, match="cannot model a time series"):
+        grn.infer(adata, "clr", times="time")
+    with pytest.raises(ValueError, match="3 time points for 210 samples"):
+        grn.infer(adata, "genie3", times=[0, 1, 2])
