@@ -25,7 +25,7 @@ Example::
     from distributed import Client, LocalCluster
     import grn.dask
 
-    with LocalCluster(n_workers=2, threads_per_worker=1) as cluster, Client(cluster) as client:
+    with LocalCluster(n_workers=1, threads_per_worker=2) as cluster, Client(cluster) as client:
         network = grn.dask.infer("cells.h5ad", "grnboost2", client=client, tfs="tfs.txt")
 """
 
