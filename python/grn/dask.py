@@ -93,6 +93,16 @@ def _score_block(
     return text, missing, expr.dropped_constant
 
 
+def _scatter(client: Any, expr: "_native.Expression") -> Any:
+    """Sends the matrix to every worker once, under a fresh key rather than its
+    content's hash: scattering the same matrix again while the last run's copy is
+    being released can hang the scatter (dask/distributed#8576; seen here when
+    ``grnboost2`` ran twice on one DataFrame)."""
+    return client.scatter(
+        (expr.values(), expr.genes, expr.samples), broadcast=True, hash=False
+    )
+
+
 def _worker_threads(client: Any) -> int:
     info = client.scheduler_info()
     return max(1, sum(int(w.get("nthreads", 1)) for w in info.get("workers", {}).values()))
@@ -189,7 +199,7 @@ def infer(
         expr = _core.expression(expression, gene_names)
         _core._warn_reading(expr)
         key = f"scatter:{uuid.uuid4().hex}"
-        data = client.scatter((expr.values(), expr.genes, expr.samples), broadcast=True)
+        data = _scatter(client, expr)
         from_path = False
         n_genes = len(expr.genes)
     n = blocks if blocks is not None else BLOCKS_PER_THREAD * _worker_threads(client)
@@ -233,7 +243,7 @@ def infer(
                 "(workers lost with their input); check the cluster's workers"
             )
         if not from_path:
-            data = client.scatter((expr.values(), expr.genes, expr.samples), broadcast=True)
+            data = _scatter(client, expr)
         pending = {i: submit(i, attempt) for i in lost}
     results = [done[i] for i in range(1, n + 1)]
     texts = [r[0] for r in results]

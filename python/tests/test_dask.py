@@ -113,7 +113,10 @@ class _CancellingClient:
     def __init__(self, cancel, always=False):
         self.cancel, self.always, self.scatters = set(cancel), always, 0
 
-    def scatter(self, data, broadcast=False):
+    def scatter(self, data, broadcast=False, hash=True):
+        # Once to every worker, under a fresh key (a content hash can hang a
+        # repeated scatter, dask/distributed#8576).
+        assert broadcast and not hash
         self.scatters += 1
         return data
 
