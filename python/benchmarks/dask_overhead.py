@@ -1,9 +1,11 @@
 """What distribution costs: one `grn infer` process against `grn.dask.infer` on a
-LocalCluster of as many 1-thread worker processes as the CLI has threads, run back
-to back (single, dask, single, dask, ...), outputs compared byte for byte.
+LocalCluster (by default as many 1-thread worker processes as the CLI has
+threads), run back to back (single, dask, single, dask, ...), outputs compared
+byte for byte.
 
 usage: python dask_overhead.py GRN_BIN EXPR TFS [--runs N] [--workers W]
-       [--blocks B] [--normalize M] [--method M] [--oob-improvement R] [--out DIR]
+       [--threads-per-worker T] [--threads-per-task T] [--blocks B]
+       [--normalize M] [--method M] [--oob-improvement R] [--out DIR]
 
 The Dask time is the whole of it: cluster start-up, every worker's read of the
 file, the blocks and the merge. Where it goes is reported from the scheduler's
@@ -56,7 +58,8 @@ def dask(args, out: pathlib.Path) -> dict:
         with get_task_stream(client) as ts:
             net = grn.dask.infer(args.expr, args.method, client=client, tfs=args.tfs,
                                  normalize=args.normalize, blocks=args.blocks,
-                                 oob_improvement=args.oob_improvement)
+                                 oob_improvement=args.oob_improvement,
+                                 threads_per_task=args.threads_per_task)
         done = time.perf_counter()
         grn.write_tsv(net, out)
         blocks = []
@@ -123,6 +126,7 @@ def parse():
     p.add_argument("--runs", type=int, default=2)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--threads-per-worker", type=int, default=1)
+    p.add_argument("--threads-per-task", type=int, default=1)
     p.add_argument("--blocks", type=int, default=None)
     p.add_argument("--normalize", default="log-total")
     p.add_argument("--method", default="grnboost2")
