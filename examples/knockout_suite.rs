@@ -42,7 +42,7 @@ use std::path::{Path, PathBuf};
 
 use grn::expression::{ExpressionMatrix, Regulators};
 use grn::infer::time_series::TimeCourse;
-use grn::infer::{self, InferParams, TreeMethod};
+use grn::infer::{self, InferParams, Prepared, TreeMethod};
 use grn::network::{Cut, EdgeTable, GeneNetwork, Sign};
 use grn::perturb::{
     Baseline, ForestModelParams, ModelKind, ModelParams, Perturbation, Predictor,
@@ -60,9 +60,9 @@ struct Case {
     truth: EdgeTable,
     tfs: Vec<String>,
     knockouts: Vec<Knockout>,
-    /// The samples' times when the training data are time series: networks are
-    /// then inferred with dynGENIE3 (`grn infer --time-series`).
-    times: Option<Vec<f64>>,
+    /// The samples' time course when the training data are time series: networks
+    /// are then inferred with dynGENIE3 (`grn infer --time-series`).
+    course: Option<TimeCourse>,
 }
 
 struct Knockout {
@@ -197,7 +197,7 @@ fn dream4(dir: &Path, dual: bool) -> Vec<Case> {
                 truth,
                 tfs,
                 knockouts,
-                times: loaded.times,
+                course: loaded.times.map(|t| TimeCourse::new(t).unwrap()),
             }
         })
         .collect()
@@ -245,7 +245,7 @@ fn ours(topology: simulate::Topology, seed: u64) -> Case {
         truth: net.to_edge_table(),
         tfs,
         knockouts,
-        times: None,
+        course: None,
     }
 }
 
@@ -390,7 +390,7 @@ fn sergio(seed: u64) -> Case {
             .map(|g| names[g].clone())
             .collect(),
         knockouts,
-        times: None,
+        course: None,
     }
 }
 
@@ -417,7 +417,7 @@ fn guided_network(c: &Case, net: Net, prior: Option<(&str, &PriorGuide)>) -> Gen
         _ => {
             let cache = std::env::var_os("KO_CACHE").map(PathBuf::from);
             let mut label = prior.map(|p| format!("-{}", p.0)).unwrap_or_default();
-            if c.times.is_some() {
+            if c.course.is_some() {
                 label += "-dynamic";
             }
             let file = cache
@@ -435,13 +435,13 @@ fn guided_network(c: &Case, net: Net, prior: Option<(&str, &PriorGuide)>) -> Gen
                     ..InferParams::default()
                 };
                 let guide = prior.map(|p| p.1);
-                let t = match &c.times {
-                    Some(times) => params
+                let t = match &c.course {
+                    Some(course) => params
                         .check()
                         .unwrap()
                         .infer_time_series(
-                            &c.matrix,
-                            &TimeCourse::new(times.clone()).unwrap(),
+                            &Prepared::new(&c.matrix),
+                            course,
                             &regulators,
                             guide,
                             &grn::Quiet,
@@ -890,7 +890,7 @@ fn main() {
         run_prior(&cases, &q, parse_quality(&q), &seeds);
         return;
     }
-    let genie3 = if cases.iter().all(|c| c.times.is_some()) {
+    let genie3 = if cases.iter().all(|c| c.course.is_some()) {
         "dynGENIE3"
     } else {
         "GENIE3"

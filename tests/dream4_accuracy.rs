@@ -155,7 +155,13 @@ fn dyngenie3_orients_edges_of_a_time_series() {
     let dynamic = params
         .check()
         .unwrap()
-        .infer_time_series(m, &course, &Regulators::All, None, &grn::Quiet)
+        .infer_time_series(
+            &infer::Prepared::new(m),
+            &course,
+            &Regulators::All,
+            None,
+            &grn::Quiet,
+        )
         .unwrap();
     assert!(
         dynamic.iter().all(|e| e.regulator != e.target),

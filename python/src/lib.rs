@@ -584,7 +584,7 @@ fn infer<'py>(
         in_pool(threads, || {
             let params = params.check()?;
             match &course {
-                Some(c) => params.infer_time_series(matrix, c, &regs, None, progress.as_ref()),
+                Some(c) => params.infer_time_series(input, c, &regs, None, progress.as_ref()),
                 None => params.infer(input, &regs, progress.as_ref()),
             }
         })

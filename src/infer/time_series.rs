@@ -34,7 +34,7 @@
 //! ```
 //! use grn::expression::{ExpressionMatrix, Regulators};
 //! use grn::infer::time_series::TimeCourse;
-//! use grn::infer::{InferParams, TreeMethod};
+//! use grn::infer::{InferParams, Prepared, TreeMethod};
 //! // Two series of 20 points: A fluctuates, B integrates A with a lag, C is noise.
 //! let t: Vec<f64> = (0..40).map(|k| (k % 20) as f64).collect();
 //! let a: Vec<f32> = (0..40).map(|k| ((k * 37 % 17) as f32) / 17.0).collect();
@@ -51,7 +51,8 @@
 //! let course = TimeCourse::new(t).unwrap();
 //! let params = InferParams { method: TreeMethod::Genie3.into(), trees: Some(200), ..Default::default() };
 //! let edges = params.check().unwrap()
-//!     .infer_time_series(&m, &course, &Regulators::All, None, &grn::Quiet).unwrap();
+//!     .infer_time_series(&Prepared::new(&m), &course, &Regulators::All, None, &grn::Quiet)
+//!     .unwrap();
 //! let top = edges.get(0);
 //! assert_eq!((top.regulator, top.target), (0, 1)); // A -> B, oriented
 //! ```
@@ -187,15 +188,16 @@ fn design(
 impl ValidInferParams {
     /// Infers a network from a time course with a tree method, dynGENIE3's way
     /// (module documentation); otherwise as [`super::infer_with_prior`]: highest
-    /// first, `top` kept, signed.
+    /// first, `top` kept, signed (from `input`'s ranks, made once per matrix).
     pub fn infer_time_series(
         &self,
-        matrix: &ExpressionMatrix,
+        input: &Prepared<'_>,
         course: &TimeCourse,
         regulators: &Regulators,
         prior: Option<&PriorGuide>,
         progress: &dyn Progress,
     ) -> Result<EdgeTable, InferError> {
+        let matrix = input.matrix();
         let ensemble = match (&self.method, &self.runs[0]) {
             (Method::Trees(_), Run::Trees(e)) => e,
             (method, _) => {
@@ -236,7 +238,7 @@ impl ValidInferParams {
             true,
             progress,
         );
-        rank(&mut edges, self.top, &Prepared::new(matrix));
+        rank(&mut edges, self.top, input);
         Ok(edges)
     }
 }
@@ -296,6 +298,7 @@ mod tests {
             ..Default::default()
         };
         let c = TimeCourse::new(vec![0.0, 1.0, 2.0, 3.0, 4.0]).unwrap();
+        let m = Prepared::new(&m);
         let e = pearson.check().unwrap().infer_time_series(
             &m,
             &c,

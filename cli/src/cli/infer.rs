@@ -172,7 +172,7 @@ pub fn run(args: InferArgs, global: &Global) -> Result<()> {
         }
         let course = TimeCourse::new(times)?;
         let edges = params.check()?.infer_time_series(
-            &matrix,
+            &Prepared::new(&matrix),
             &course,
             &regulators,
             prior.as_ref(),
