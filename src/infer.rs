@@ -32,7 +32,6 @@
 use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
-use ndarray::Array2;
 use rayon::prelude::*;
 
 use crate::expression::{ExpressionMatrix, Regulators};
@@ -62,17 +61,18 @@ pub enum InferError {
 
 /// An expression matrix with what inference derives from it, each part computed
 /// on first use and kept: the binned matrix the tree methods split on
-/// ([`BinnedMatrix`]) and the standardised ranks the edge signs are read from
-/// ([`correlation::standard_ranks`]). Neither depends on any setting, so every
-/// run and every shard on the same `Prepared` shares them: a worker that scores
-/// many blocks of targets of one matrix (Dask) bins and ranks it once, as a single
-/// run does. Costs, once used: 1 byte (bins) and 4 bytes (ranks) per value beside
-/// the matrix.
+/// ([`BinnedMatrix`]) and the standardised ranks of the regulators that edge
+/// signs are read from ([`correlation::SignRanks`]). Neither depends on any
+/// setting, so every run and every shard on the same `Prepared` shares them: a
+/// worker that scores many blocks of targets of one matrix (Dask) bins it and
+/// ranks its regulators once, as a single run does. Costs, once used, beside the
+/// matrix: 1 byte per value (bins) and 4 bytes per value of a regulator with an
+/// edge (ranks).
 #[derive(Debug)]
 pub struct Prepared<'m> {
     matrix: Cow<'m, ExpressionMatrix>,
     binned: OnceLock<BinnedMatrix>,
-    ranks: OnceLock<Array2<f32>>,
+    ranks: correlation::SignRanks,
 }
 
 impl<'m> Prepared<'m> {
@@ -83,9 +83,9 @@ impl<'m> Prepared<'m> {
 
     fn of(matrix: Cow<'m, ExpressionMatrix>) -> Self {
         Prepared {
+            ranks: correlation::SignRanks::new(matrix.n_genes()),
             matrix,
             binned: OnceLock::new(),
-            ranks: OnceLock::new(),
         }
     }
 
@@ -100,10 +100,15 @@ impl<'m> Prepared<'m> {
             .get_or_init(|| BinnedMatrix::new(self.matrix.values().view()))
     }
 
-    /// The standardised ranks of every gene, ranked on first use.
-    pub fn ranks(&self) -> &Array2<f32> {
-        self.ranks
-            .get_or_init(|| correlation::standard_ranks(self.matrix.values().view()))
+    /// Ranks these regulators now, on the caller's pool, for the signs of later
+    /// runs (which otherwise rank them on first use).
+    pub fn rank_regulators(&self, regulators: &[usize]) {
+        self.ranks.rank(self.matrix.values().view(), regulators);
+    }
+
+    /// The sign of the Spearman correlation of each edge's regulator and target.
+    pub fn signs(&self, edges: &EdgeTable) -> Vec<Sign> {
+        self.ranks.signs(self.matrix.values().view(), edges)
     }
 }
 
@@ -675,7 +680,7 @@ fn rank(edges: &mut EdgeTable, top: Option<usize>, input: &Prepared<'_>) {
         edges.truncate(top);
     }
     if !edges.is_signed() {
-        let signs = correlation::spearman_signs(input.ranks().view(), edges);
+        let signs = input.signs(edges);
         edges.set_signs(signs);
     }
 }

@@ -667,7 +667,7 @@ fn infer_shard(
         // with two 1-thread tasks, one would otherwise wait idle while the other
         // bins and ranks alone.
         input.binned();
-        input.ranks();
+        input.rank_regulators(&regs.indices(input.matrix().n_genes()));
         in_pool(threads, || {
             params
                 .check()?

@@ -194,7 +194,11 @@ pub(crate) fn filter_dense(values: Array2<f32>, min_cells: usize) -> (Array2<f32
     if kept.len() == values.nrows() {
         return (values, kept);
     }
-    (values.select(ndarray::Axis(0), &kept), kept)
+    let mut keep = vec![false; values.nrows()];
+    for &g in &kept {
+        keep[g] = true;
+    }
+    (super::matrix::keep_rows(values, &keep), kept)
 }
 
 /// Makes names unique as anndata's `var_names_make_unique` does: the second

@@ -42,7 +42,13 @@ impl ExpressionMatrix {
                 return Err(format!("gene name {g:?} appears twice"));
             }
         }
-        let values = values.as_standard_layout().into_owned();
+        // A copy only when the layout is not gene-major already: `as_standard_layout`
+        // alone would copy a standard array too, doubling the peak memory.
+        let values = if values.is_standard_layout() {
+            values
+        } else {
+            values.as_standard_layout().into_owned()
+        };
         Ok(ExpressionMatrix {
             genes,
             samples,
@@ -89,24 +95,101 @@ impl ExpressionMatrix {
     /// Removes genes whose values are all equal and returns their names: they carry
     /// no information and make scaled scores undefined.
     pub fn drop_constant_genes(self) -> (Self, Vec<String>) {
-        let keep: Vec<usize> = (0..self.n_genes())
-            .filter(|&g| {
-                let row = self.values.row(g);
+        let constant: Vec<bool> = self
+            .values
+            .rows()
+            .into_iter()
+            .map(|row| {
                 let first = row[0];
-                row.iter().any(|&v| v != first)
+                row.iter().all(|&v| v == first)
             })
             .collect();
-        if keep.len() == self.n_genes() {
+        if !constant.contains(&true) {
             return (self, Vec::new());
         }
-        let dropped = (0..self.n_genes())
-            .filter(|g| !keep.contains(g))
-            .map(|g| self.genes[g].clone())
-            .collect();
-        let values = self.values.select(ndarray::Axis(0), &keep);
-        let genes = keep.iter().map(|&g| self.genes[g].clone()).collect();
+        let mut dropped = Vec::new();
+        let mut genes = Vec::with_capacity(self.n_genes());
+        for (name, c) in self.genes.into_iter().zip(&constant) {
+            if *c {
+                dropped.push(name)
+            } else {
+                genes.push(name)
+            }
+        }
+        let keep: Vec<bool> = constant.iter().map(|c| !c).collect();
+        let values = keep_rows(self.values, &keep);
         let matrix = ExpressionMatrix::new(genes, self.samples, values)
             .expect("a subset of a valid matrix is valid");
         (matrix, dropped)
+    }
+}
+
+/// The rows of `values` where `keep` is true, moved up in place: a copy of the
+/// kept rows (`select`) would double the peak memory of a large input.
+pub(crate) fn keep_rows(values: Array2<f32>, keep: &[bool]) -> Array2<f32> {
+    let n = values.ncols();
+    let values = if values.is_standard_layout() {
+        values
+    } else {
+        values.as_standard_layout().into_owned()
+    };
+    let (mut data, offset) = values.into_raw_vec_and_offset();
+    let start = offset.unwrap_or(0);
+    let mut kept = 0;
+    for (g, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
+        data.copy_within(start + g * n..start + (g + 1) * n, kept * n);
+        kept += 1;
+    }
+    data.truncate(kept * n);
+    data.shrink_to_fit();
+    Array2::from_shape_vec((kept, n), data).expect("kept rows of n values")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{Axis, Slice, array, s};
+
+    #[test]
+    fn keep_rows_keeps_the_rows_in_order_whatever_the_layout() {
+        let m = array![[1.0f32, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0]];
+        let keep = [false, true, false, true];
+        let expected = array![[3.0f32, 4.0], [7.0, 8.0]];
+        assert_eq!(keep_rows(m.clone(), &keep), expected);
+        // Genes in columns (a transposed, non-standard layout).
+        let t = m.t().as_standard_layout().into_owned().reversed_axes();
+        assert!(!t.is_standard_layout());
+        assert_eq!(keep_rows(t, &keep), expected);
+        // An owned array sliced in place starts at an offset into its buffer.
+        let mut sliced = array![
+            [0.0f32, 0.0],
+            [1.0, 2.0],
+            [3.0, 4.0],
+            [5.0, 6.0],
+            [7.0, 8.0]
+        ];
+        sliced.slice_axis_inplace(Axis(0), Slice::from(1..));
+        assert_eq!(keep_rows(sliced, &keep), expected);
+        assert_eq!(keep_rows(m.clone(), &[false; 4]).dim(), (0, 2));
+        assert_eq!(keep_rows(m.slice(s![.., ..]).to_owned(), &[true; 4]), m);
+    }
+
+    #[test]
+    fn constant_genes_are_dropped_by_name() {
+        let values = array![
+            [1.0f32, 1.0, 1.0],
+            [1.0, 2.0, 3.0],
+            [0.0, 0.0, 0.0],
+            [3.0, 2.0, 1.0]
+        ];
+        let genes = ["a", "b", "c", "d"].map(String::from).to_vec();
+        let samples = ["s1", "s2", "s3"].map(String::from).to_vec();
+        let (m, dropped) = ExpressionMatrix::new(genes, samples, values)
+            .unwrap()
+            .drop_constant_genes();
+        assert_eq!(dropped, ["a", "c"]);
+        assert_eq!(m.genes(), ["b", "d"]);
+        assert_eq!(m.gene_index("d"), Some(1));
+        assert_eq!(m.values(), &array![[1.0f32, 2.0, 3.0], [3.0, 2.0, 1.0]]);
     }
 }

@@ -1,6 +1,8 @@
 //! Count normalisation on reading: scaling every sample to one total and/or
 //! `ln(1 + x)` (Seurat's `LogNormalize`, Scanpy's `normalize_total` + `log1p`).
 
+use rayon::prelude::*;
+
 use super::ExpressionMatrix;
 
 /// How values are transformed after reading (before genes without variance are
@@ -82,12 +84,17 @@ impl ExpressionMatrix {
                 *f = Normalization::SCALE_FACTOR / t;
             }
         }
-        for mut gene in self.values.rows_mut() {
-            for (v, f) in gene.iter_mut().zip(&factor) {
-                let x = *v as f64 * f;
-                *v = if log { x.ln_1p() } else { x } as f32;
-            }
-        }
+        let n = self.n_samples();
+        self.values
+            .as_slice_mut()
+            .expect("gene-major layout")
+            .par_chunks_mut(n.max(1))
+            .for_each(|gene| {
+                for (v, f) in gene.iter_mut().zip(&factor) {
+                    let x = *v as f64 * f;
+                    *v = if log { x.ln_1p() } else { x } as f32;
+                }
+            });
         Ok(())
     }
 }

@@ -23,22 +23,26 @@ pub(crate) fn mi_of_correlation(r: f32) -> f32 {
 pub(crate) fn standardize(values: ArrayView2<'_, f32>) -> Array2<f32> {
     let mut z = values.as_standard_layout().into_owned();
     for mut row in z.rows_mut() {
-        let x = row.as_slice_mut().expect("owned rows are contiguous");
-        if is_constant(x) {
-            x.fill(0.0);
-            continue;
-        }
-        let mean = x.iter().map(|&v| f64::from(v)).sum::<f64>() / x.len() as f64;
-        let ss = x
-            .iter()
-            .map(|&v| (f64::from(v) - mean).powi(2))
-            .sum::<f64>();
-        let scale = 1.0 / ss.sqrt();
-        for v in x.iter_mut() {
-            *v = ((f64::from(*v) - mean) * scale) as f32;
-        }
+        standardize_row(row.as_slice_mut().expect("owned rows are contiguous"));
     }
     z
+}
+
+/// One row of [`standardize`], in place.
+pub(crate) fn standardize_row(x: &mut [f32]) {
+    if is_constant(x) {
+        x.fill(0.0);
+        return;
+    }
+    let mean = x.iter().map(|&v| f64::from(v)).sum::<f64>() / x.len() as f64;
+    let ss = x
+        .iter()
+        .map(|&v| (f64::from(v) - mean).powi(2))
+        .sum::<f64>();
+    let scale = 1.0 / ss.sqrt();
+    for v in x.iter_mut() {
+        *v = ((f64::from(*v) - mean) * scale) as f32;
+    }
 }
 
 /// Pearson correlation of every regulator with every gene, from rows standardised by

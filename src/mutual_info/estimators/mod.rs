@@ -34,7 +34,7 @@ use rayon::prelude::*;
 use super::{MiError, PairMatrix};
 use crate::Progress;
 
-pub(crate) use gaussian::{correlation_matrix, standardize};
+pub(crate) use gaussian::{correlation_matrix, standardize, standardize_row};
 
 /// How MI is estimated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
