@@ -22,8 +22,9 @@
 //! refuses shards of different runs, a missing or repeated shard, or a truncated
 //! file, instead of writing a wrong network.
 //!
-//! Cost: a shard costs `1/N` of the run's model fits plus one binning and one
-//! ranking of the matrix (`O(genes x samples log samples)`), which shards scored
+//! Cost: a shard costs `1/N` of the run's model fits plus one binning of the
+//! matrix and one ranking of its regulators (`O(genes x samples log samples)`,
+//! and the block's targets are ranked for their signs), which shards scored
 //! in one process on the same [`crate::infer::Prepared`] matrix share; merging `E`
 //! edges costs `O(E log E)`.
 //!

@@ -662,10 +662,10 @@ fn infer_shard(
     let (regs, missing) = regulators(input.matrix(), tfs)?;
     let progress = progress(logger);
     let table = py.detach(|| {
-        // The bins and ranks serve every block this process scores, so they are
-        // made on the process's whole pool, not the block's `threads`: on a worker
-        // with two 1-thread tasks, one would otherwise wait idle while the other
-        // bins and ranks alone.
+        // The bins and the regulators' ranks serve every block this process
+        // scores, so they are made on the process's whole pool, not the block's
+        // `threads`: on a worker with two 1-thread tasks, one would otherwise wait
+        // idle while the other bins and ranks alone.
         input.binned();
         input.rank_regulators(&regs.indices(input.matrix().n_genes()));
         in_pool(threads, || {

@@ -188,7 +188,8 @@ fn design(
 impl ValidInferParams {
     /// Infers a network from a time course with a tree method, dynGENIE3's way
     /// (module documentation); otherwise as [`super::infer_with_prior`]: highest
-    /// first, `top` kept, signed (from `input`'s ranks, made once per matrix).
+    /// first, `top` kept, signed (from `input`'s ranks of the regulators, made once
+    /// per matrix).
     pub fn infer_time_series(
         &self,
         input: &Prepared<'_>,

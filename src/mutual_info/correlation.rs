@@ -164,7 +164,9 @@ pub fn partial_correlation(
 /// Spearman correlation. Only regulators' rows are kept (a target's serve only its
 /// own edges and are made again per call), so the cache holds 4 bytes x samples
 /// per regulator with an edge, not per gene: 360 MB at 1,800 TFs x 50,000 cells,
-/// where all genes' would take 4 GB at 20,000 genes.
+/// where all genes' would take 4 GB at 20,000 genes. Every call must pass the
+/// same `values`, the matrix the cache belongs to ([`crate::infer::Prepared`]
+/// pairs them).
 #[derive(Debug)]
 pub struct SignRanks {
     rows: Vec<OnceLock<Box<[f32]>>>,

@@ -56,25 +56,29 @@ impl BinnedMatrix {
     /// Bins every row of `values` (genes x samples; cross-validation bins a
     /// subset of the columns), in parallel. O(genes x samples log samples).
     pub fn new(values: ArrayView2<'_, f32>) -> Self {
-        let n = values.ncols();
-        let per_gene: Vec<(Vec<u8>, Vec<f32>, Vec<f32>)> = (0..values.nrows())
-            .into_par_iter()
-            .map(|g| {
-                let row = values.row(g);
-                match row.as_slice() {
-                    Some(v) => bin_values(v),
-                    None => bin_values(&row.to_vec()),
-                }
-            })
-            .collect();
-        let mut codes = Vec::with_capacity(n * per_gene.len());
-        let mut lower = Vec::with_capacity(per_gene.len());
-        let mut upper = Vec::with_capacity(per_gene.len());
-        for (c, lo, hi) in per_gene {
-            codes.extend_from_slice(&c);
-            lower.push(lo);
-            upper.push(hi);
-        }
+        let (g, n) = values.dim();
+        // Each gene's codes go straight to their place: collecting them per gene
+        // first and then concatenating would hold the codes twice at the peak.
+        let mut codes = vec![0u8; g * n];
+        let bin_row = |i: usize, out: &mut [u8]| {
+            let row = values.row(i);
+            let (c, lo, hi) = match row.as_slice() {
+                Some(v) => bin_values(v),
+                None => bin_values(&row.to_vec()),
+            };
+            out.copy_from_slice(&c);
+            (lo, hi)
+        };
+        let bounds: Vec<(Vec<f32>, Vec<f32>)> = if n == 0 {
+            (0..g).map(|i| bin_row(i, &mut [])).collect()
+        } else {
+            codes
+                .par_chunks_mut(n)
+                .enumerate()
+                .map(|(i, out)| bin_row(i, out))
+                .collect()
+        };
+        let (lower, upper): (Vec<_>, Vec<_>) = bounds.into_iter().unzip();
         BinnedMatrix {
             n_samples: n,
             rest: (0..lower.len()).map(|_| OnceLock::new()).collect(),
