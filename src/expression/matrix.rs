@@ -95,29 +95,23 @@ impl ExpressionMatrix {
     /// Removes genes whose values are all equal and returns their names: they carry
     /// no information and make scaled scores undefined.
     pub fn drop_constant_genes(self) -> (Self, Vec<String>) {
-        let constant: Vec<bool> = self
+        let varying: Vec<bool> = self
             .values
             .rows()
             .into_iter()
             .map(|row| {
                 let first = row[0];
-                row.iter().all(|&v| v == first)
+                row.iter().any(|&v| v != first)
             })
             .collect();
-        if !constant.contains(&true) {
+        if !varying.contains(&false) {
             return (self, Vec::new());
         }
-        let mut dropped = Vec::new();
-        let mut genes = Vec::with_capacity(self.n_genes());
-        for (name, c) in self.genes.into_iter().zip(&constant) {
-            if *c {
-                dropped.push(name)
-            } else {
-                genes.push(name)
-            }
-        }
-        let keep: Vec<bool> = constant.iter().map(|c| !c).collect();
-        let values = keep_rows(self.values, &keep);
+        let (kept, dropped): (Vec<_>, Vec<_>) =
+            self.genes.into_iter().zip(&varying).partition(|(_, v)| **v);
+        let genes = kept.into_iter().map(|(name, _)| name).collect();
+        let dropped = dropped.into_iter().map(|(name, _)| name).collect();
+        let values = keep_rows(self.values, &varying);
         let matrix = ExpressionMatrix::new(genes, self.samples, values)
             .expect("a subset of a valid matrix is valid");
         (matrix, dropped)

@@ -215,9 +215,7 @@ impl SignRanks {
                     }
                 };
                 let sign = |&(_, i): &(usize, usize)| {
-                    let reg = self.rows[edges.get(i).regulator]
-                        .get()
-                        .expect("ranked above");
+                    let reg = self.row(values, edges.get(i).regulator);
                     (i, Sign::of(dot(reg, target)))
                 };
                 group.iter().map(sign).collect::<Vec<_>>()
