@@ -30,7 +30,7 @@
 //! ```
 
 use std::borrow::Cow;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use rayon::prelude::*;
 
@@ -60,18 +60,18 @@ pub enum InferError {
 }
 
 /// An expression matrix with what inference derives from it, each part computed
-/// on first use and kept: the binned matrix the tree methods split on
-/// ([`BinnedMatrix`]) and the standardised ranks of the regulators that edge
-/// signs are read from ([`correlation::SignRanks`]). Neither depends on any
-/// setting, so every run and every shard on the same `Prepared` shares them: a
-/// worker that scores many blocks of targets of one matrix (Dask) bins it and
-/// ranks its regulators once, as a single run does. Costs, once used, beside the
-/// matrix: 1 byte per value (bins) and 4 bytes per value of a regulator with an
-/// edge (ranks).
+/// on first use and kept: the binned rows of the candidate regulators that the
+/// tree methods split on ([`BinnedMatrix`]) and the standardised ranks of the
+/// regulators that edge signs are read from ([`correlation::SignRanks`]). Neither
+/// depends on any setting but the regulators, so every run and every shard on the
+/// same `Prepared` shares them: a worker that scores many blocks of targets of one
+/// matrix (Dask) bins and ranks its regulators once, as a single run does. Costs,
+/// once used, beside the matrix: 1 byte per value of a candidate regulator (bins)
+/// and 4 bytes per value of a regulator with an edge (ranks).
 #[derive(Debug)]
 pub struct Prepared<'m> {
     matrix: Cow<'m, ExpressionMatrix>,
-    binned: OnceLock<BinnedMatrix>,
+    binned: Mutex<Option<Arc<BinnedMatrix>>>,
     ranks: correlation::SignRanks,
 }
 
@@ -85,7 +85,7 @@ impl<'m> Prepared<'m> {
         Prepared {
             ranks: correlation::SignRanks::new(matrix.n_genes()),
             matrix,
-            binned: OnceLock::new(),
+            binned: Mutex::new(None),
         }
     }
 
@@ -94,10 +94,31 @@ impl<'m> Prepared<'m> {
         &self.matrix
     }
 
-    /// The binned matrix, binned on first use.
-    pub fn binned(&self) -> &BinnedMatrix {
-        self.binned
-            .get_or_init(|| BinnedMatrix::new(self.matrix.values().view()))
+    /// The binned matrix with at least the rows of `regulators`, binned on first
+    /// use. Regulators not binned yet (a later run with another TF list) are binned
+    /// with the ones kept, so alternating runs settle on their union.
+    pub fn binned(&self, regulators: &Regulators) -> Arc<BinnedMatrix> {
+        let wanted = regulators.indices(self.matrix.n_genes());
+        let kept = self.kept_bins().clone();
+        if let Some(b) = kept.as_ref().filter(|b| b.has_rows(&wanted)) {
+            return Arc::clone(b);
+        }
+        let mut rows = wanted;
+        if let Some(b) = &kept {
+            rows.extend_from_slice(b.rows());
+            rows.sort_unstable();
+            rows.dedup();
+        }
+        // Binned outside the lock: binning runs on the thread pool, where a thread
+        // waiting in it may take up another task that asks for the bins.
+        let binned = Arc::new(BinnedMatrix::of_rows(self.matrix.values().view(), &rows));
+        *self.kept_bins() = Some(Arc::clone(&binned));
+        binned
+    }
+
+    fn kept_bins(&self) -> MutexGuard<'_, Option<Arc<BinnedMatrix>>> {
+        // A panic elsewhere cannot leave the slot half-written: it holds an Arc.
+        self.binned.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Ranks these regulators now, on the caller's pool, for the signs of later
@@ -547,12 +568,10 @@ impl ValidInferParams {
         let matrix = input.matrix();
         check_prior_genes(prior, matrix)?;
         let mut edges = if let Method::Consensus(_) = self.method {
-            // Binned before the members start: a member waiting for another to
-            // bin would block its thread, and the binning one could take up, while
-            // it waits in its own parallel loop, another member that then waits for
-            // itself.
+            // Binned before the members start, so that the tree members share
+            // one binning instead of each making its own at the same time.
             if self.runs.iter().any(|r| matches!(r, Run::Trees(_))) {
-                input.binned();
+                input.binned(regulators);
             }
             let candidates = regulators.indices(matrix.n_genes());
             let n_pairs = candidates.len() * matrix.n_genes() - candidates.len();
@@ -781,7 +800,7 @@ fn importances(
 ) -> EdgeTable {
     let matrix = input.matrix();
     importances_of(
-        input.binned(),
+        &input.binned(regulators),
         matrix.values().view(),
         matrix.genes(),
         regulators,
@@ -859,4 +878,52 @@ fn importances_of(
         }
     }
     edges
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tsv(edges: &EdgeTable) -> Vec<u8> {
+        let mut out = Vec::new();
+        edges.write_tsv(&mut out).unwrap();
+        out
+    }
+
+    /// One `Prepared` serving runs with different TF lists (a long-lived Python
+    /// matrix, a Dask worker) bins only what they ask for and gives each run the
+    /// bytes of a fresh one.
+    #[test]
+    fn runs_with_other_regulators_on_one_prepared_match_fresh_runs() {
+        let (g, n) = (12, 80);
+        let values = ndarray::Array2::from_shape_fn((g, n), |(i, s)| {
+            let x = ((s * 7919 + i * 104_729) % 1_000) as f32 / 1_000.0;
+            if i >= 6 {
+                x + ((s * 31) % 100) as f32 / 100.0
+            } else {
+                x
+            }
+        });
+        let names = |p: &str, k| (0..k).map(|i| format!("{p}{i}")).collect();
+        let matrix = ExpressionMatrix::new(names("g", g), names("s", n), values).unwrap();
+        let params = InferParams {
+            method: TreeMethod::GrnBoost2.into(),
+            ..InferParams::default()
+        }
+        .check()
+        .unwrap();
+        let shared = Prepared::new(&matrix);
+        for regulators in [vec![0, 2, 5], vec![1, 2, 9], vec![0, 2, 5]] {
+            let regulators = Regulators::Only(regulators);
+            let again = params.infer(&shared, &regulators, &Quiet).unwrap();
+            let fresh = params
+                .infer(&Prepared::new(&matrix), &regulators, &Quiet)
+                .unwrap();
+            assert_eq!(tsv(&again), tsv(&fresh));
+        }
+        assert_eq!(
+            shared.binned(&Regulators::Only(vec![1])).rows(),
+            &[0, 1, 2, 5, 9]
+        );
+    }
 }

@@ -666,7 +666,7 @@ fn infer_shard(
         // scores, so they are made on the process's whole pool, not the block's
         // `threads`: on a worker with two 1-thread tasks, one would otherwise wait
         // idle while the other bins and ranks alone.
-        input.binned();
+        input.binned(&regs);
         input.rank_regulators(&regs.indices(input.matrix().n_genes()));
         in_pool(threads, || {
             params

@@ -26,14 +26,21 @@ pub const MAX_BINS: usize = 256;
 #[derive(Debug, Clone)]
 pub struct BinnedMatrix {
     n_samples: usize,
-    /// Gene-major codes: `codes[gene * n_samples + sample]`.
+    /// Per gene (row of the matrix), its position among the binned genes, or
+    /// [`NOT_BINNED`].
+    slot: Vec<u32>,
+    /// The binned genes, ascending.
+    genes: Vec<usize>,
+    /// Slot-major codes: `codes[slot * n_samples + sample]`.
     codes: Vec<u8>,
-    /// Per gene, the smallest and largest value falling in each bin.
+    /// Per slot, the smallest and largest value falling in each bin.
     lower: Vec<Vec<f32>>,
     upper: Vec<Vec<f32>>,
-    /// Per gene, its samples outside the mode bin, when few enough (see [`Rest`]).
+    /// Per slot, its samples outside the mode bin, when few enough (see [`Rest`]).
     rest: Vec<OnceLock<Option<Rest>>>,
 }
+
+const NOT_BINNED: u32 = u32::MAX;
 
 /// The samples of a gene whose code is not the gene's most frequent one, kept when
 /// they are at most [`MAX_REST_SHARE`] of all samples.
@@ -56,12 +63,28 @@ impl BinnedMatrix {
     /// Bins every row of `values` (genes x samples; cross-validation bins a
     /// subset of the columns), in parallel. O(genes x samples log samples).
     pub fn new(values: ArrayView2<'_, f32>) -> Self {
+        Self::of_rows(values, &(0..values.nrows()).collect::<Vec<_>>())
+    }
+
+    /// Bins only the rows `genes` of `values` (sorted, unique): the trees split on
+    /// the candidate regulators alone, so with a TF list the other genes' codes
+    /// would be bytes and sorting spent on nothing. Asking for a gene's bins that
+    /// were not made panics.
+    pub fn of_rows(values: ArrayView2<'_, f32>, genes: &[usize]) -> Self {
         let (g, n) = values.dim();
+        assert!(
+            genes.windows(2).all(|w| w[0] < w[1]) && genes.last().is_none_or(|&r| r < g),
+            "rows to bin must be sorted, unique and in the matrix"
+        );
+        let mut slot = vec![NOT_BINNED; g];
+        for (k, &r) in genes.iter().enumerate() {
+            slot[r] = k as u32;
+        }
         // Each gene's codes go straight to their place: collecting them per gene
         // first and then concatenating would hold the codes twice at the peak.
-        let mut codes = vec![0u8; g * n];
-        let bin_row = |i: usize, out: &mut [u8]| {
-            let row = values.row(i);
+        let mut codes = vec![0u8; genes.len() * n];
+        let bin_row = |k: usize, out: &mut [u8]| {
+            let row = values.row(genes[k]);
             let (c, lo, hi) = match row.as_slice() {
                 Some(v) => bin_values(v),
                 None => bin_values(&row.to_vec()),
@@ -70,21 +93,42 @@ impl BinnedMatrix {
             (lo, hi)
         };
         let bounds: Vec<(Vec<f32>, Vec<f32>)> = if n == 0 {
-            (0..g).map(|i| bin_row(i, &mut [])).collect()
+            (0..genes.len()).map(|k| bin_row(k, &mut [])).collect()
         } else {
             codes
                 .par_chunks_mut(n)
                 .enumerate()
-                .map(|(i, out)| bin_row(i, out))
+                .map(|(k, out)| bin_row(k, out))
                 .collect()
         };
         let (lower, upper): (Vec<_>, Vec<_>) = bounds.into_iter().unzip();
         BinnedMatrix {
             n_samples: n,
             rest: (0..lower.len()).map(|_| OnceLock::new()).collect(),
+            slot,
+            genes: genes.to_vec(),
             codes,
             lower,
             upper,
+        }
+    }
+
+    /// Whether every one of `genes` is binned.
+    pub fn has_rows(&self, genes: &[usize]) -> bool {
+        genes
+            .iter()
+            .all(|&g| self.slot.get(g).is_some_and(|&s| s != NOT_BINNED))
+    }
+
+    /// The binned genes, ascending.
+    pub fn rows(&self) -> &[usize] {
+        &self.genes
+    }
+
+    fn slot(&self, gene: usize) -> usize {
+        match self.slot.get(gene) {
+            Some(&s) if s != NOT_BINNED => s as usize,
+            _ => panic!("gene {gene} was not binned"),
         }
     }
 
@@ -93,36 +137,37 @@ impl BinnedMatrix {
         self.n_samples
     }
 
-    /// Number of genes.
+    /// Number of genes (rows) of the matrix binned, binned or not.
     pub fn n_genes(&self) -> usize {
-        self.lower.len()
+        self.slot.len()
     }
 
     /// One gene's bin code per sample.
     pub fn codes(&self, gene: usize) -> &[u8] {
-        &self.codes[gene * self.n_samples..(gene + 1) * self.n_samples]
+        let s = self.slot(gene);
+        &self.codes[s * self.n_samples..(s + 1) * self.n_samples]
     }
 
     /// Number of bins of a gene.
     pub fn n_bins(&self, gene: usize) -> usize {
-        self.lower[gene].len()
+        self.lower[self.slot(gene)].len()
     }
 
     /// Smallest value in each bin of a gene.
     pub fn lower(&self, gene: usize) -> &[f32] {
-        &self.lower[gene]
+        &self.lower[self.slot(gene)]
     }
 
     /// Largest value in each bin of a gene.
     pub fn upper(&self, gene: usize) -> &[f32] {
-        &self.upper[gene]
+        &self.upper[self.slot(gene)]
     }
 
     /// A gene's samples outside its mode bin, or `None` when they are more than
     /// [`MAX_REST_SHARE`] of the samples. Built on the gene's first use as a
     /// feature (O(samples)), so genes that are never candidates cost nothing.
     pub(crate) fn rest(&self, gene: usize) -> Option<&Rest> {
-        self.rest[gene]
+        self.rest[self.slot(gene)]
             .get_or_init(|| rest_of(self.codes(gene), self.n_bins(gene)))
             .as_ref()
     }
@@ -189,6 +234,25 @@ fn bin_values(values: &[f32]) -> (Vec<u8>, Vec<f32>, Vec<f32>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_row_subset_bins_as_the_whole_matrix_does() {
+        let values = ndarray::Array2::from_shape_fn((5, 300), |(g, s)| {
+            ((s * (g + 3)) % 97) as f32 / (g + 1) as f32
+        });
+        let all = BinnedMatrix::new(values.view());
+        let some = BinnedMatrix::of_rows(values.view(), &[1, 4]);
+        assert_eq!(some.n_genes(), 5);
+        assert_eq!(some.rows(), &[1, 4]);
+        assert!(some.has_rows(&[4, 1]) && !some.has_rows(&[1, 2]));
+        for g in [1, 4] {
+            assert_eq!(some.codes(g), all.codes(g));
+            assert_eq!(some.lower(g), all.lower(g));
+            assert_eq!(some.upper(g), all.upper(g));
+        }
+        let missing = std::panic::catch_unwind(|| some.codes(2).len());
+        assert!(missing.is_err(), "a gene that was not binned has no codes");
+    }
 
     #[test]
     fn rest_lists_the_samples_outside_the_mode_when_few() {
